@@ -1,0 +1,35 @@
+//! Settings for a running keyward, from flags and environment variables.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Everything `Application::build` needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub bind: SocketAddr,
+    /// SQLite path or `postgres://` URL.
+    pub database_url: String,
+    /// Mark the session cookie `Secure` (set when keyward is served over HTTPS).
+    pub cookie_secure: bool,
+    /// A session unused for this long is signed out.
+    pub session_idle: Duration,
+    /// Largest connection pool.
+    pub pool_size: u32,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+impl Settings {
+    /// Defaults for the given database, listening on a free loopback port.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.into(),
+            cookie_secure: false,
+            session_idle: Duration::from_secs(30 * 60),
+            pool_size: 8,
+            workers: 0,
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Database plumbing: one connection type over SQLite and PostgreSQL, chosen by
+//! the URL scheme, an r2d2 pool, per-connection SQLite pragmas and embedded
+//! migrations per backend.
+
+pub mod settings;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever backend the database URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConn>>;
+pub type PooledConn = PooledConnection<ConnectionManager<DbConn>>;
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://` selects PostgreSQL; `sqlite://`, a
+    /// `file:` URL or a plain path selects SQLite. Anything else with a scheme
+    /// is refused rather than silently treated as a file name.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Backend::Postgres);
+        }
+        if url.starts_with("sqlite://") || url.starts_with("file:") {
+            return Ok(Backend::Sqlite);
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(format!(
+                "unsupported database URL scheme `{scheme}://` (use a SQLite file path, sqlite://PATH or postgres://...)"
+            ));
+        }
+        Ok(Backend::Sqlite)
+    }
+}
+
+/// The URL as the SQLite driver wants it (it does not understand `sqlite://`).
+fn sqlite_path(url: &str) -> &str {
+    url.trim().strip_prefix("sqlite://").unwrap_or(url.trim())
+}
+
+/// SQLite settings applied to every pooled connection: WAL so readers never
+/// block the writer, a busy timeout instead of immediate "database is locked",
+/// NORMAL sync (safe with WAL) and enforced foreign keys.
+#[derive(Debug, Clone, Copy)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Sqlite(conn) = conn {
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Connects, applies pending migrations and returns a pool. Fails with a
+/// readable message when the URL is unusable or the server unreachable.
+pub fn connect(url: &str, max_size: u32) -> anyhow::Result<(DbPool, Backend)> {
+    let backend = Backend::from_url(url).map_err(anyhow::Error::msg)?;
+    let conn_url = match backend {
+        Backend::Sqlite => sqlite_path(url).to_owned(),
+        Backend::Postgres => url.trim().to_owned(),
+    };
+    // Establish once up front: a clear error for a bad URL or an unreachable
+    // server, instead of r2d2's generic time-out.
+    let mut first = DbConn::establish(&conn_url).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot connect to the database: {}",
+            one_line(&e.to_string())
+        )
+    })?;
+    if let DbConn::Sqlite(conn) = &mut first {
+        conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
+            .map_err(|e| anyhow::anyhow!("cannot open the SQLite database: {e}"))?;
+    }
+    run_migrations(&mut first)?;
+    drop(first);
+
+    let manager = ConnectionManager::<DbConn>::new(conn_url);
+    let pool = Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(3))
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(manager)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot connect to the database: {}",
+                one_line(&e.to_string())
+            )
+        })?;
+    Ok((pool, backend))
+}
+
+/// Applies pending migrations. On PostgreSQL an advisory lock keeps several
+/// instances starting at once from racing each other.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
+    let result = match conn {
+        DbConn::Sqlite(conn) => conn.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Postgres(conn) => {
+            conn.batch_execute("SELECT pg_advisory_lock(7364629)")?;
+            let result = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            conn.batch_execute("SELECT pg_advisory_unlock(7364629)")?;
+            result
+        }
+    };
+    result.map_err(|e| anyhow::anyhow!("cannot apply database migrations: {e}"))
+}
+
+/// libpq error messages span several lines; a start-up error is one line.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// True when a diesel error is a unique-constraint violation (a duplicate name).
+pub fn is_unique_violation(error: &DieselError) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// True when a diesel error means the database went away rather than the query
+/// being wrong: the caller answers 503, not 500.
+pub fn is_connection_lost(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            message.contains("server closed the connection")
+                || message.contains("connection to server")
+                || message.contains("terminating connection")
+                || message.contains("no connection to the server")
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_selects_the_backend() {
+        assert_eq!(Backend::from_url("keyward.db"), Ok(Backend::Sqlite));
+        assert_eq!(
+            Backend::from_url("/var/lib/keyward/k.db"),
+            Ok(Backend::Sqlite)
+        );
+        assert_eq!(Backend::from_url("sqlite://k.db"), Ok(Backend::Sqlite));
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db"),
+            Ok(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db"),
+            Ok(Backend::Postgres)
+        );
+        assert!(
+            Backend::from_url("mysql://root@localhost/test")
+                .unwrap_err()
+                .contains("mysql://")
+        );
+        assert!(Backend::from_url("  ").is_err());
+    }
+
+    #[test]
+    fn sqlite_scheme_is_stripped() {
+        assert_eq!(sqlite_path("sqlite://data/k.db"), "data/k.db");
+        assert_eq!(sqlite_path("k.db"), "k.db");
+    }
+}
+
+/// Runs blocking diesel work on actix's thread pool with a pooled connection.
+/// A pool that cannot hand out a connection means the database is unavailable.
+pub async fn run<R, F>(pool: &DbPool, work: F) -> Result<R, crate::error::AppError>
+where
+    F: FnOnce(&mut DbConn) -> R + Send + 'static,
+    R: Send + 'static,
+{
+    use crate::error::AppError;
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::DatabaseUnavailable(e.into()))?;
+        Ok(work(&mut conn))
+    })
+    .await
+    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
+}

@@ -1,0 +1,138 @@
+//! The web layer's one error type. Browsers get an error page rendered in the
+//! layout, with no internals; the log gets the whole cause chain.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("missing or invalid CSRF token")]
+    CsrfRejected,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Not signed in: send the browser to the login page, then back to `next`.
+    #[error("not signed in")]
+    NotSignedIn { next: String },
+    #[error("database unavailable")]
+    DatabaseUnavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        if crate::db::is_connection_lost(&error) {
+            AppError::DatabaseUnavailable(error.into())
+        } else {
+            AppError::Unexpected(anyhow::Error::new(error).context("database query failed"))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::NotSignedIn { .. } => StatusCode::SEE_OTHER,
+            AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if let AppError::NotSignedIn { next } = self {
+            let location = format!("/login?next={}", urlencode(next));
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location.clone()))
+                // htmx follows this header instead of swapping a login page into a fragment.
+                .insert_header(("HX-Redirect", location))
+                .finish();
+        }
+        match self {
+            AppError::Unexpected(e) => log::error!("unexpected error: {e:#}"),
+            AppError::DatabaseUnavailable(e) => log::error!("database unavailable: {e:#}"),
+            _ => {}
+        }
+        let (title, message) = match self {
+            AppError::NotFound => ("Page not found", "There is nothing at this address."),
+            AppError::CsrfRejected => (
+                "Request refused",
+                "This form has expired or did not come from keyward. Go back, reload the page and try again.",
+            ),
+            AppError::PayloadTooLarge => (
+                "Request too large",
+                "What was sent is larger than keyward accepts.",
+            ),
+            AppError::BadRequest(_) => {
+                ("Bad request", "keyward could not understand this request.")
+            }
+            AppError::DatabaseUnavailable(_) => (
+                "Database unavailable",
+                "keyward cannot reach its database right now. Nothing was changed; try again in a moment.",
+            ),
+            AppError::Unexpected(_) | AppError::NotSignedIn { .. } => (
+                "Something went wrong",
+                "keyward hit an unexpected error. Nothing was changed; the details are in the server log.",
+            ),
+        };
+        let body = ErrorPage { title, message }
+            .render()
+            .unwrap_or_else(|_| format!("{title}: {message}"));
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+/// Percent-encodes a path for use in a query parameter.
+pub fn urlencode(value: &str) -> String {
+    serde_urlencoded::to_string([("", value)])
+        .map(|s| s.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+/// The largest form or JSON body keyward accepts.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Turns actix's form and JSON payload errors into our error pages (413 for an
+/// oversized body, 400 for the rest).
+pub fn form_error(
+    error: actix_web::error::UrlencodedError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::UrlencodedError;
+    match error {
+        UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge.into(),
+        other => AppError::BadRequest(other.to_string()).into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_percent_encoded() {
+        assert_eq!(
+            urlencode("/api-keys?page=2&q=a b"),
+            "%2Fapi-keys%3Fpage%3D2%26q%3Da+b"
+        );
+    }
+}

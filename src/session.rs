@@ -1,0 +1,136 @@
+//! A typed view of the session (named keys, renew at sign-in, purge at sign-out)
+//! and the `SignedInAdmin` extractor that every admin page takes.
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::auth::admins;
+use crate::db::{self, DbPool};
+use crate::error::AppError;
+
+pub struct TypedSession(Session);
+
+impl TypedSession {
+    const ADMIN_ID: &'static str = "admin_id";
+    const CSRF: &'static str = "csrf";
+    const FLASH: &'static str = "flash";
+
+    /// Starts a signed-in session: a new session id (against session fixation)
+    /// and a new CSRF token.
+    pub fn sign_in(&self, admin_id: i32) -> Result<(), AppError> {
+        self.0.renew();
+        self.0
+            .insert(Self::ADMIN_ID, admin_id)
+            .map_err(anyhow::Error::from)?;
+        self.0
+            .insert(Self::CSRF, crate::random::token())
+            .map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// Ends the session and deletes it from the store.
+    pub fn purge(&self) {
+        self.0.purge();
+    }
+
+    pub fn admin_id(&self) -> Option<i32> {
+        self.0.get(Self::ADMIN_ID).ok().flatten()
+    }
+
+    /// The session's CSRF token, created on first use.
+    pub fn csrf_token(&self) -> Result<String, AppError> {
+        if let Some(token) = self.0.get::<String>(Self::CSRF).ok().flatten() {
+            return Ok(token);
+        }
+        let token = crate::random::token();
+        self.0
+            .insert(Self::CSRF, &token)
+            .map_err(anyhow::Error::from)?;
+        Ok(token)
+    }
+
+    /// The token a state-changing request must carry, if the session has one.
+    pub fn expected_csrf_token(&self) -> Option<String> {
+        self.0.get(Self::CSRF).ok().flatten()
+    }
+
+    /// A one-time message shown on the next page (Post/Redirect/Get).
+    pub fn flash(&self, message: impl Into<String>) -> Result<(), AppError> {
+        self.0
+            .insert(Self::FLASH, message.into())
+            .map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    pub fn take_flash(&self) -> Option<String> {
+        self.0.remove_as::<String>(Self::FLASH).and_then(Result::ok)
+    }
+}
+
+impl FromRequest for TypedSession {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(TypedSession(req.get_session())))
+    }
+}
+
+/// The administrator behind this request, with what every signed-in page
+/// shows: the CSRF token for its forms and a pending flash message.
+/// Extracting it from a request without a live, active admin redirects to the
+/// login page and back.
+pub struct SignedInAdmin {
+    pub id: i32,
+    pub email: String,
+    pub name: String,
+    pub csrf_token: String,
+    pub flash: Option<String>,
+    pub session: TypedSession,
+}
+
+impl FromRequest for SignedInAdmin {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = TypedSession(req.get_session());
+        // Only a GET can be repeated after signing in; a form post goes home.
+        let next = if req.method() == actix_web::http::Method::GET {
+            req.uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into())
+        } else {
+            "/".to_owned()
+        };
+        let pool = req.app_data::<web::Data<DbPool>>().cloned();
+        Box::pin(async move {
+            let not_signed_in = || AppError::NotSignedIn { next: next.clone() };
+            let admin_id = session.admin_id().ok_or_else(not_signed_in)?;
+            let pool = pool
+                .ok_or_else(|| anyhow::anyhow!("database pool missing from app data"))
+                .map_err(AppError::from)?;
+            let admin = db::run(&pool, move |conn| admins::find_active(conn, admin_id))
+                .await?
+                .map_err(AppError::from)?;
+            let Some(admin) = admin else {
+                // Deleted or deactivated since signing in.
+                session.purge();
+                return Err(not_signed_in().into());
+            };
+            let csrf_token = session.csrf_token()?;
+            let flash = session.take_flash();
+            Ok(SignedInAdmin {
+                id: admin.id,
+                email: admin.email,
+                name: admin.name,
+                csrf_token,
+                flash,
+                session,
+            })
+        })
+    }
+}

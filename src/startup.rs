@@ -1,0 +1,169 @@
+//! Building and running the HTTP server.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, TtlExtensionPolicy};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::auth::{self, admins, setup::SetupToken};
+use crate::config::Settings;
+use crate::db::{self, DbPool, settings};
+use crate::error::{AppError, BODY_LIMIT, form_error};
+use crate::session::SignedInAdmin;
+use crate::session_store::{self, DieselSessionStore};
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    setup_token: Option<String>,
+    pool: DbPool,
+}
+
+impl Application {
+    /// Connects to the database (applying migrations), binds the listener and
+    /// prepares the server. Binding happens here so callers can pass port 0 and
+    /// read the real port back.
+    pub async fn build(config: Settings) -> anyhow::Result<Self> {
+        let url = config.database_url.clone();
+        let pool_size = config.pool_size;
+        let (pool, cookie_key, setup_token) = web::block(move || -> anyhow::Result<_> {
+            let (pool, _) = db::connect(&url, pool_size)?;
+            let mut conn = pool.get().context("cannot connect to the database")?;
+            // One cookie key for every instance on this database, so a session
+            // cookie stays valid across restarts and load-balanced instances.
+            let key = settings::get_or_create(&mut conn, "cookie_key", || {
+                hex::encode(crate::random::bytes::<64>())
+            })?;
+            let key = hex::decode(key)
+                .ok()
+                .filter(|k| k.len() >= 64)
+                .context("stored cookie key is corrupt")?;
+            let setup_token = (!admins::any_exist(&mut conn)?).then(crate::random::token);
+            Ok((pool, Key::from(&key), setup_token))
+        })
+        .await??;
+
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let address = listener.local_addr()?;
+
+        let setup = web::Data::new(SetupToken::new(setup_token.clone()));
+        let pool_data = web::Data::new(pool.clone());
+        let store = DieselSessionStore::new(pool.clone());
+        let idle = actix_web::cookie::time::Duration::seconds(config.session_idle.as_secs() as i64);
+        let cookie_secure = config.cookie_secure;
+
+        let mut server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
+                .cookie_name("keyward_session".into())
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_secure(cookie_secure)
+                .session_lifecycle(
+                    BrowserSession::default()
+                        .state_ttl(idle)
+                        .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                )
+                .build();
+            App::new()
+                .wrap(from_fn(crate::csrf::protect))
+                .wrap(sessions)
+                .wrap(from_fn(crate::http::security_headers))
+                .wrap(from_fn(crate::http::request_log))
+                .app_data(pool_data.clone())
+                .app_data(setup.clone())
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(BODY_LIMIT)
+                        .error_handler(form_error),
+                )
+                .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
+                .route("/", web::get().to(home))
+                .route(
+                    "/static/{file:.*}",
+                    web::get().to(crate::static_files::serve),
+                )
+                .configure(auth::routes)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10);
+        if config.workers > 0 {
+            server = server.workers(config.workers);
+        }
+        let server = server.run();
+
+        spawn_session_cleanup(pool.clone());
+        Ok(Application {
+            address,
+            server,
+            setup_token,
+            pool,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The one-time setup URL, while no administrator exists.
+    pub fn setup_url(&self) -> Option<String> {
+        self.setup_token
+            .as_ref()
+            .map(|token| format!("http://{}/setup?token={token}", self.address))
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// Stops the server from outside (tests restart it).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Idle sessions past their expiry are deleted every few minutes.
+fn spawn_session_cleanup(pool: DbPool) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            let pool = pool.clone();
+            let result = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+                let mut conn = pool.get()?;
+                Ok(session_store::delete_expired(&mut conn)?)
+            })
+            .await;
+            match result {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => log::debug!("deleted {n} expired sessions"),
+                Ok(Err(e)) => log::warn!("deleting expired sessions failed: {e:#}"),
+                Err(e) => log::warn!("session clean-up task failed: {e}"),
+            }
+        }
+    });
+}
+
+/// The console opens on the API keys list.
+async fn home(_admin: SignedInAdmin) -> actix_web::HttpResponse {
+    auth::login::see_other("/api-keys")
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

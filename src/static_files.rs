@@ -1,0 +1,41 @@
+//! Static files (vendored htmx and Pico CSS, our own CSS and JS), embedded in
+//! the binary so keyward runs from any directory.
+
+use actix_web::{HttpResponse, web};
+
+use crate::error::AppError;
+
+/// Appended as `?v=` to our own (unversioned) file names so a new release is
+/// never served from a stale cache.
+pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const FILES: &[(&str, &str, &[u8])] = &[
+    (
+        "vendor/htmx-4.0.1.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/vendor/htmx-4.0.1.min.js"),
+    ),
+    (
+        "vendor/pico-2.1.1.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../static/vendor/pico-2.1.1.min.css"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/app.js"),
+    ),
+];
+
+pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let (_, content_type, body) = FILES
+        .iter()
+        .find(|(name, _, _)| *name == path.as_str())
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().content_type(*content_type).body(*body))
+}

@@ -1,0 +1,2 @@
+// keyward's progressive enhancements. Everything works without this file.
+"use strict";
