@@ -14,3 +14,6 @@ pub mod session_store;
 pub mod startup;
 pub mod static_files;
 pub mod templates;
+pub mod apps;
+pub mod roles;
+pub mod services;

@@ -27,3 +27,54 @@ diesel::table! {
         value -> Text,
     }
 }
+
+diesel::table! {
+    services (id) {
+        id -> Integer,
+        name -> Text,
+        label -> Text,
+        description -> Text,
+        kind -> Text,
+        is_active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Integer,
+        name -> Text,
+        description -> Text,
+        is_active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        created_by_id -> Nullable<Integer>,
+        updated_by_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    apps (id) {
+        id -> Integer,
+        name -> Text,
+        description -> Text,
+        is_active -> Bool,
+        location -> Integer,
+        storage_service_id -> Nullable<Integer>,
+        storage_container -> Nullable<Text>,
+        path -> Nullable<Text>,
+        url -> Nullable<Text>,
+        role_id -> Nullable<Integer>,
+        key_hash -> Text,
+        key_prefix -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        created_by_id -> Nullable<Integer>,
+        updated_by_id -> Nullable<Integer>,
+    }
+}
+
+diesel::joinable!(apps -> roles (role_id));
+diesel::joinable!(apps -> services (storage_service_id));
+diesel::allow_tables_to_appear_in_same_query!(admins, sessions, settings, services, roles, apps);

@@ -67,6 +67,23 @@ impl TypedSession {
     pub fn take_flash(&self) -> Option<String> {
         self.0.remove_as::<String>(Self::FLASH).and_then(Result::ok)
     }
+
+    /// Stores a named value for a feature's own use.
+    pub fn insert(&self, key: &str, value: impl serde::Serialize) -> Result<(), AppError> {
+        self.0.insert(key, value).map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// Takes a named value out of the session.
+    pub fn remove<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.0.remove_as::<T>(key).and_then(Result::ok)
+    }
+}
+
+/// The instance-wide cookie key and whether cookies are marked `Secure`.
+pub struct CookieConfig {
+    pub key: actix_web::cookie::Key,
+    pub secure: bool,
 }
 
 impl FromRequest for TypedSession {

@@ -15,7 +15,7 @@ use crate::auth::{self, admins, setup::SetupToken};
 use crate::config::Settings;
 use crate::db::{self, DbPool, settings};
 use crate::error::{AppError, BODY_LIMIT, form_error};
-use crate::session::SignedInAdmin;
+use crate::session::{CookieConfig, SignedInAdmin};
 use crate::session_store::{self, DieselSessionStore};
 
 pub struct Application {
@@ -54,6 +54,7 @@ impl Application {
         let address = listener.local_addr()?;
 
         let setup = web::Data::new(SetupToken::new(setup_token.clone()));
+        let cookie_config = web::Data::new(CookieConfig { key: cookie_key.clone(), secure: config.cookie_secure });
         let pool_data = web::Data::new(pool.clone());
         let store = DieselSessionStore::new(pool.clone());
         let idle = actix_web::cookie::time::Duration::seconds(config.session_idle.as_secs() as i64);
@@ -78,6 +79,7 @@ impl Application {
                 .wrap(from_fn(crate::http::request_log))
                 .app_data(pool_data.clone())
                 .app_data(setup.clone())
+                .app_data(cookie_config.clone())
                 .app_data(
                     web::FormConfig::default()
                         .limit(BODY_LIMIT)
@@ -90,6 +92,8 @@ impl Application {
                     web::get().to(crate::static_files::serve),
                 )
                 .configure(auth::routes)
+                .configure(crate::apps::routes)
+                .configure(crate::roles::routes)
                 .default_service(web::to(not_found))
         })
         .listen(listener)?

@@ -1,2 +1,51 @@
-// keyward's progressive enhancements. Everything works without this file.
+// keyward's progressive enhancements. Every page works without this file.
 "use strict";
+
+// App Location: show only the fields of the chosen option. Without JavaScript
+// all fields show, labelled, and the server keeps only the chosen option's.
+function initLocationFields(root) {
+  const radios = root.querySelectorAll('input[type="radio"][name="location"]');
+  if (radios.length === 0) return;
+  const update = () => {
+    const chosen = root.querySelector('input[name="location"]:checked');
+    const value = chosen ? chosen.value : "0";
+    root.querySelectorAll(".location-fields").forEach((fields) => {
+      fields.hidden = fields.dataset.location !== value;
+    });
+    radios.forEach((radio) => {
+      if (radio.hasAttribute("aria-controls")) {
+        radio.setAttribute("aria-expanded", String(radio.checked));
+      }
+    });
+  };
+  radios.forEach((radio) => radio.addEventListener("change", update));
+  update();
+}
+
+// Copy buttons: data-copy names the input whose value is copied. Falls back to
+// selecting the text so the admin can copy it by hand.
+function initCopyButtons(root) {
+  root.querySelectorAll("button[data-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const input = document.getElementById(button.dataset.copy);
+      const status = document.getElementById("copy-status");
+      if (!input) return;
+      const say = (text) => { if (status) status.textContent = text; };
+      try {
+        if (!navigator.clipboard || !window.isSecureContext) throw new Error("clipboard unavailable");
+        await navigator.clipboard.writeText(input.value);
+        button.textContent = "Copied";
+        say("Copied to the clipboard.");
+      } catch (_) {
+        input.focus();
+        input.select();
+        say("Selected: press Ctrl+C (or ⌘C) to copy.");
+      }
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  initLocationFields(document);
+  initCopyButtons(document);
+});

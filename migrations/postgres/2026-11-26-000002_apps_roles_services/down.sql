@@ -1,0 +1,3 @@
+DROP TABLE apps;
+DROP TABLE roles;
+DROP TABLE services;

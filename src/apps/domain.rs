@@ -1,0 +1,327 @@
+//! What the Create Application form becomes once it is valid.
+
+use serde::Deserialize;
+
+use crate::templates::FieldErrors;
+
+const MAX_NAME_CHARS: usize = 64;
+const MAX_DESCRIPTION_CHARS: usize = 255;
+const MAX_PATH_CHARS: usize = 255;
+const MAX_URL_CHARS: usize = 2048;
+pub const DEFAULT_STORAGE_FOLDER: &str = "applications";
+
+/// The form as the browser sent it: every field a string, so a failed
+/// submission can be shown again exactly as typed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AppForm {
+    pub name: String,
+    pub description: String,
+    pub is_active: Option<String>,
+    pub location: String,
+    pub storage_service_id: String,
+    pub storage_container: String,
+    pub launch_path: String,
+    pub web_path: String,
+    pub url: String,
+    pub role_id: String,
+}
+
+impl Default for AppForm {
+    /// A new app: active, no storage, default storage folder, no role.
+    fn default() -> Self {
+        AppForm {
+            name: String::new(),
+            description: String::new(),
+            is_active: Some("true".into()),
+            location: "0".into(),
+            storage_service_id: String::new(),
+            storage_container: DEFAULT_STORAGE_FOLDER.into(),
+            launch_path: String::new(),
+            web_path: String::new(),
+            url: String::new(),
+            role_id: String::new(),
+        }
+    }
+}
+
+/// "Application Name": trimmed, 1 to 64 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppName(String);
+
+impl AppName {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let name = input.trim();
+        if name.is_empty() {
+            return Err("Application name required".into());
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(format!("Application name must be at most {MAX_NAME_CHARS} characters"));
+        }
+        if name.chars().any(char::is_control) {
+            return Err("Application name cannot contain control characters".into());
+        }
+        Ok(AppName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// "Description": optional, at most 255 characters.
+pub fn parse_description(input: &str) -> Result<String, String> {
+    let description = input.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(format!("Description must be at most {MAX_DESCRIPTION_CHARS} characters"));
+    }
+    Ok(description.to_owned())
+}
+
+/// "App Location": where the application lives, with exactly the fields that
+/// location needs. The numbers are DreamFactory's app types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppLocation {
+    /// 0 — remote device, client, or desktop.
+    NoStorage,
+    /// 1 — on a provisioned file storage service.
+    FileStorage { service_id: i32, folder: String, launch_path: Option<String> },
+    /// 3 — on this web server.
+    WebServer { path: String },
+    /// 2 — on a remote URL.
+    RemoteUrl { url: String },
+}
+
+impl AppLocation {
+    pub fn code(&self) -> i32 {
+        match self {
+            AppLocation::NoStorage => 0,
+            AppLocation::FileStorage { .. } => 1,
+            AppLocation::RemoteUrl { .. } => 2,
+            AppLocation::WebServer { .. } => 3,
+        }
+    }
+
+    /// Parses the chosen location and only that location's fields; the others
+    /// are ignored (without JavaScript the browser sends them all).
+    fn parse(form: &AppForm, errors: &mut FieldErrors) -> Option<Self> {
+        match form.location.trim() {
+            "" | "0" => Some(AppLocation::NoStorage),
+            "1" => {
+                let service_id = match form.storage_service_id.trim() {
+                    "" => {
+                        errors.add("storage_service_id", "Choose a storage service");
+                        None
+                    }
+                    id => id.parse::<i32>().map_err(|_| errors.add("storage_service_id", "Unknown storage service")).ok(),
+                };
+                let folder = match form.storage_container.trim() {
+                    "" => DEFAULT_STORAGE_FOLDER.to_owned(),
+                    folder => folder.to_owned(),
+                };
+                let folder = check_path(&folder, "storage_container", "Storage folder", errors);
+                let launch_path = form.launch_path.trim();
+                let launch_path = check_path(launch_path, "launch_path", "Launch path", errors);
+                Some(AppLocation::FileStorage {
+                    service_id: service_id?,
+                    folder: folder?,
+                    launch_path: launch_path.filter(|p| !p.is_empty()),
+                })
+            }
+            "3" => {
+                let path = form.web_path.trim();
+                if path.is_empty() {
+                    errors.add("web_path", "Path to application required");
+                    return None;
+                }
+                check_path(path, "web_path", "Path to application", errors).map(|path| AppLocation::WebServer { path })
+            }
+            "2" => match parse_url(&form.url) {
+                Ok(url) => Some(AppLocation::RemoteUrl { url }),
+                Err(message) => {
+                    errors.add("url", message);
+                    None
+                }
+            },
+            _ => {
+                errors.add("location", "Choose one of the four app locations");
+                None
+            }
+        }
+    }
+}
+
+fn check_path(value: &str, field: &'static str, label: &str, errors: &mut FieldErrors) -> Option<String> {
+    if value.chars().count() > MAX_PATH_CHARS {
+        errors.add(field, format!("{label} must be at most {MAX_PATH_CHARS} characters"));
+        return None;
+    }
+    if value.chars().any(char::is_control) {
+        errors.add(field, format!("{label} cannot contain control characters"));
+        return None;
+    }
+    Some(value.to_owned())
+}
+
+/// "URL to Application": required, an absolute http or https URL with a host.
+fn parse_url(input: &str) -> Result<String, String> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err("URL to application required".into());
+    }
+    if input.chars().count() > MAX_URL_CHARS {
+        return Err(format!("URL must be at most {MAX_URL_CHARS} characters"));
+    }
+    match url::Url::parse(input) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()) => {
+            Ok(url.to_string())
+        }
+        _ => Err("Enter an http:// or https:// URL, like https://app.example.com/".into()),
+    }
+}
+
+/// A valid Create Application form.
+#[derive(Debug, Clone)]
+pub struct NewApp {
+    pub name: AppName,
+    pub description: String,
+    pub is_active: bool,
+    pub location: AppLocation,
+    pub role_id: Option<i32>,
+}
+
+impl NewApp {
+    /// Every problem at once, by field, so the form can show them all.
+    pub fn parse(form: &AppForm) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = AppName::parse(&form.name).map_err(|e| errors.add("name", e)).ok();
+        let description = parse_description(&form.description).map_err(|e| errors.add("description", e)).ok();
+        let location = AppLocation::parse(form, &mut errors);
+        let role_id = match form.role_id.trim() {
+            "" => Some(None),
+            id => id.parse::<i32>().map(Some).map_err(|_| errors.add("role_id", "Unknown role")).ok(),
+        };
+        match (name, description, location, role_id) {
+            (Some(name), Some(description), Some(location), Some(role_id)) if errors.is_empty() => Ok(NewApp {
+                name,
+                description,
+                is_active: form.is_active.is_some(),
+                location,
+                role_id,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> AppForm {
+        let mut form = AppForm { is_active: None, ..AppForm::default() };
+        for (k, v) in pairs {
+            let v = v.to_string();
+            match *k {
+                "name" => form.name = v,
+                "description" => form.description = v,
+                "is_active" => form.is_active = Some(v),
+                "location" => form.location = v,
+                "storage_service_id" => form.storage_service_id = v,
+                "storage_container" => form.storage_container = v,
+                "launch_path" => form.launch_path = v,
+                "web_path" => form.web_path = v,
+                "url" => form.url = v,
+                "role_id" => form.role_id = v,
+                _ => panic!("unknown field {k}"),
+            }
+        }
+        form
+    }
+
+    #[test]
+    fn name_is_trimmed_required_and_bounded() {
+        assert_eq!(AppName::parse("  Mobile app ").unwrap().as_str(), "Mobile app");
+        assert_eq!(AppName::parse("   ").unwrap_err(), "Application name required");
+        assert!(AppName::parse(&"x".repeat(64)).is_ok());
+        assert!(AppName::parse(&"ü".repeat(64)).is_ok(), "64 characters, 128 bytes");
+        assert!(AppName::parse(&"x".repeat(65)).unwrap_err().contains("at most 64"));
+        assert!(AppName::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn description_is_optional_and_bounded() {
+        assert_eq!(parse_description("").unwrap(), "");
+        assert!(parse_description(&"d".repeat(255)).is_ok());
+        assert!(parse_description(&"d".repeat(256)).unwrap_err().contains("at most 255"));
+    }
+
+    #[test]
+    fn each_location_keeps_only_its_fields() {
+        let all = [
+            ("name", "A"),
+            ("storage_service_id", "1"),
+            ("storage_container", "apps"),
+            ("launch_path", "index.html"),
+            ("web_path", "/var/www/app"),
+            ("url", "https://example.com/app"),
+        ];
+        let with = |location: &str| {
+            let mut pairs = all.to_vec();
+            pairs.push(("location", location));
+            NewApp::parse(&form(&pairs)).unwrap().location
+        };
+        assert_eq!(with("0"), AppLocation::NoStorage);
+        assert_eq!(
+            with("1"),
+            AppLocation::FileStorage { service_id: 1, folder: "apps".into(), launch_path: Some("index.html".into()) }
+        );
+        assert_eq!(with("3"), AppLocation::WebServer { path: "/var/www/app".into() });
+        assert_eq!(with("2"), AppLocation::RemoteUrl { url: "https://example.com/app".into() });
+    }
+
+    #[test]
+    fn file_storage_defaults_its_folder_and_needs_a_service() {
+        let location = NewApp::parse(&form(&[("name", "A"), ("location", "1"), ("storage_service_id", "2"), ("storage_container", " ")]))
+            .unwrap()
+            .location;
+        assert_eq!(location, AppLocation::FileStorage { service_id: 2, folder: "applications".into(), launch_path: None });
+        let errors = NewApp::parse(&form(&[("name", "A"), ("location", "1")])).unwrap_err();
+        assert_eq!(errors.get("storage_service_id"), Some("Choose a storage service"));
+        let errors = NewApp::parse(&form(&[("name", "A"), ("location", "1"), ("storage_service_id", "x")])).unwrap_err();
+        assert_eq!(errors.get("storage_service_id"), Some("Unknown storage service"));
+    }
+
+    #[test]
+    fn web_server_needs_a_path_and_remote_url_an_http_url() {
+        let errors = NewApp::parse(&form(&[("name", "A"), ("location", "3")])).unwrap_err();
+        assert_eq!(errors.get("web_path"), Some("Path to application required"));
+        let errors = NewApp::parse(&form(&[("name", "A"), ("location", "2")])).unwrap_err();
+        assert_eq!(errors.get("url"), Some("URL to application required"));
+        for bad in ["example.com", "ftp://example.com/", "javascript:alert(1)", "http://", "https:///x"] {
+            let errors = NewApp::parse(&form(&[("name", "A"), ("location", "2"), ("url", bad)])).unwrap_err();
+            assert!(errors.get("url").unwrap().contains("http"), "{bad}");
+        }
+        let ok = NewApp::parse(&form(&[("name", "A"), ("location", "2"), ("url", "http://10.0.0.5:8080/x")])).unwrap();
+        assert_eq!(ok.location, AppLocation::RemoteUrl { url: "http://10.0.0.5:8080/x".into() });
+    }
+
+    #[test]
+    fn unknown_location_and_role_are_errors() {
+        let errors = NewApp::parse(&form(&[("name", "A"), ("location", "7"), ("role_id", "abc")])).unwrap_err();
+        assert!(errors.has("location"));
+        assert_eq!(errors.get("role_id"), Some("Unknown role"));
+    }
+
+    #[test]
+    fn all_errors_are_reported_together() {
+        let errors = NewApp::parse(&form(&[("description", &"d".repeat(300)), ("location", "2")])).unwrap_err();
+        assert!(errors.has("name") && errors.has("description") && errors.has("url"));
+    }
+
+    #[test]
+    fn active_follows_the_checkbox() {
+        assert!(!NewApp::parse(&form(&[("name", "A")])).unwrap().is_active);
+        assert!(NewApp::parse(&form(&[("name", "A"), ("is_active", "true")])).unwrap().is_active);
+    }
+}
