@@ -65,6 +65,19 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYWARD_POOL_SIZE", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..=256))]
     pub pool_size: u32,
+    /// Forward-auth reads the service and component of a URI below this path.
+    #[arg(long, env = "KEYWARD_API_BASE_PATH", default_value = "/api/v2/", value_parser = parse_base_path)]
+    pub api_base_path: String,
+}
+
+fn parse_base_path(input: &str) -> Result<String, String> {
+    if !input.starts_with('/')
+        || input.contains(['?', '#'])
+        || input.chars().any(char::is_whitespace)
+    {
+        return Err("the API base path must be a path starting with /, like /api/v2/".into());
+    }
+    Ok(input.to_owned())
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +157,7 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         session_idle: Duration::from_secs(args.session_idle_minutes * 60),
         pool_size: args.pool_size,
         workers: 0,
+        api_base_path: args.api_base_path,
     };
     let app = Application::build(settings).await?;
     log::info!("keyward listening on http://{}", app.address());

@@ -18,6 +18,8 @@ pub struct Settings {
     pub pool_size: u32,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// Forward-auth maps URIs under this path to service and component.
+    pub api_base_path: String,
 }
 
 impl Settings {
@@ -30,6 +32,7 @@ impl Settings {
             session_idle: Duration::from_secs(30 * 60),
             pool_size: 8,
             workers: 0,
+            api_base_path: "/api/v2/".into(),
         }
     }
 }

@@ -23,6 +23,69 @@ pub enum AppError {
     DatabaseUnavailable(#[source] anyhow::Error),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+    /// An answer to an API client, in DreamFactory's JSON error shape.
+    #[error("{status}: {message}")]
+    Api {
+        status: StatusCode,
+        message: String,
+        challenge: bool,
+    },
+}
+
+impl AppError {
+    pub fn api(status: StatusCode, message: impl Into<String>) -> Self {
+        AppError::Api {
+            status,
+            message: message.into(),
+            challenge: false,
+        }
+    }
+
+    /// Adds `WWW-Authenticate` to a 401 so clients know a key is expected.
+    pub fn with_challenge(self) -> Self {
+        match self {
+            AppError::Api {
+                status, message, ..
+            } => AppError::Api {
+                status,
+                message,
+                challenge: true,
+            },
+            other => other,
+        }
+    }
+
+    /// The same error as an API client should see it: JSON, not a page.
+    pub fn for_api(self) -> Self {
+        let message = match &self {
+            AppError::Api { .. } => return self,
+            AppError::NotFound => "Not found.",
+            AppError::CsrfRejected => "Missing or invalid CSRF token.",
+            AppError::PayloadTooLarge => "The request body is too large.",
+            AppError::BadRequest(_) => "The request could not be understood.",
+            AppError::NotSignedIn { .. } => "Not signed in.",
+            AppError::DatabaseUnavailable(e) => {
+                log::error!("database unavailable: {e:#}");
+                "keyward cannot reach its database right now; the key was not judged. Try again shortly."
+            }
+            AppError::Unexpected(e) => {
+                log::error!("unexpected error: {e:#}");
+                "keyward hit an unexpected error; the details are in its log."
+            }
+        };
+        AppError::api(self.status_code(), message)
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ApiErrorBody<'a> {
+    error: ApiErrorDetail<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct ApiErrorDetail<'a> {
+    code: u16,
+    message: &'a str,
 }
 
 impl From<diesel::result::Error> for AppError {
@@ -52,6 +115,7 @@ impl ResponseError for AppError {
             AppError::NotSignedIn { .. } => StatusCode::SEE_OTHER,
             AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Api { status, .. } => *status,
         }
     }
 
@@ -64,6 +128,23 @@ impl ResponseError for AppError {
                 // htmx follows this header instead of swapping a login page into a fragment.
                 .insert_header(("HX-Redirect", location))
                 .finish();
+        }
+        if let AppError::Api {
+            status,
+            message,
+            challenge,
+        } = self
+        {
+            let mut response = HttpResponse::build(*status);
+            if *challenge {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"keyward\""));
+            }
+            return response.json(ApiErrorBody {
+                error: ApiErrorDetail {
+                    code: status.as_u16(),
+                    message,
+                },
+            });
         }
         match self {
             AppError::Unexpected(e) => log::error!("unexpected error: {e:#}"),
@@ -87,7 +168,7 @@ impl ResponseError for AppError {
                 "Database unavailable",
                 "keyward cannot reach its database right now. Nothing was changed; try again in a moment.",
             ),
-            AppError::Unexpected(_) | AppError::NotSignedIn { .. } => (
+            AppError::Unexpected(_) | AppError::NotSignedIn { .. } | AppError::Api { .. } => (
                 "Something went wrong",
                 "keyward hit an unexpected error. Nothing was changed; the details are in the server log.",
             ),
@@ -121,6 +202,33 @@ pub fn form_error(
     match error {
         UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge.into(),
         other => AppError::BadRequest(other.to_string()).into(),
+    }
+}
+
+/// Turns a bad JSON body into a DreamFactory-shaped 400 (413 when too large).
+pub fn json_error(
+    error: actix_web::error::JsonPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError;
+    match error {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            AppError::api(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            )
+            .into()
+        }
+        JsonPayloadError::ContentType => AppError::api(
+            StatusCode::BAD_REQUEST,
+            "Send the request body as JSON with Content-Type: application/json.",
+        )
+        .into(),
+        other => AppError::api(
+            StatusCode::BAD_REQUEST,
+            format!("The request body must be JSON like {{\"key\": \"kw_...\"}}: {other}"),
+        )
+        .into(),
     }
 }
 

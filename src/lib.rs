@@ -1,5 +1,6 @@
 //! keyward: a self-hosted console and verifier for API keys.
 
+pub mod apps;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -8,12 +9,12 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod random;
+pub mod roles;
 pub mod schema;
+pub mod services;
 pub mod session;
 pub mod session_store;
 pub mod startup;
 pub mod static_files;
 pub mod templates;
-pub mod apps;
-pub mod roles;
-pub mod services;
+pub mod verify;

@@ -72,9 +72,39 @@ diesel::table! {
         updated_at -> Timestamp,
         created_by_id -> Nullable<Integer>,
         updated_by_id -> Nullable<Integer>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    role_rules (id) {
+        id -> Integer,
+        role_id -> Integer,
+        service_id -> Nullable<Integer>,
+        component -> Text,
+        verbs -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    change_counter (id) {
+        id -> Integer,
+        version -> BigInt,
     }
 }
 
 diesel::joinable!(apps -> roles (role_id));
+diesel::joinable!(role_rules -> roles (role_id));
+diesel::joinable!(role_rules -> services (service_id));
 diesel::joinable!(apps -> services (storage_service_id));
-diesel::allow_tables_to_appear_in_same_query!(admins, sessions, settings, services, roles, apps);
+diesel::allow_tables_to_appear_in_same_query!(
+    admins,
+    sessions,
+    settings,
+    services,
+    roles,
+    apps,
+    role_rules,
+    change_counter
+);

@@ -56,7 +56,9 @@ impl AppName {
             return Err("Application name required".into());
         }
         if name.chars().count() > MAX_NAME_CHARS {
-            return Err(format!("Application name must be at most {MAX_NAME_CHARS} characters"));
+            return Err(format!(
+                "Application name must be at most {MAX_NAME_CHARS} characters"
+            ));
         }
         if name.chars().any(char::is_control) {
             return Err("Application name cannot contain control characters".into());
@@ -73,7 +75,9 @@ impl AppName {
 pub fn parse_description(input: &str) -> Result<String, String> {
     let description = input.trim();
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(format!("Description must be at most {MAX_DESCRIPTION_CHARS} characters"));
+        return Err(format!(
+            "Description must be at most {MAX_DESCRIPTION_CHARS} characters"
+        ));
     }
     Ok(description.to_owned())
 }
@@ -85,7 +89,11 @@ pub enum AppLocation {
     /// 0 — remote device, client, or desktop.
     NoStorage,
     /// 1 — on a provisioned file storage service.
-    FileStorage { service_id: i32, folder: String, launch_path: Option<String> },
+    FileStorage {
+        service_id: i32,
+        folder: String,
+        launch_path: Option<String>,
+    },
     /// 3 — on this web server.
     WebServer { path: String },
     /// 2 — on a remote URL.
@@ -113,7 +121,10 @@ impl AppLocation {
                         errors.add("storage_service_id", "Choose a storage service");
                         None
                     }
-                    id => id.parse::<i32>().map_err(|_| errors.add("storage_service_id", "Unknown storage service")).ok(),
+                    id => id
+                        .parse::<i32>()
+                        .map_err(|_| errors.add("storage_service_id", "Unknown storage service"))
+                        .ok(),
                 };
                 let folder = match form.storage_container.trim() {
                     "" => DEFAULT_STORAGE_FOLDER.to_owned(),
@@ -134,7 +145,8 @@ impl AppLocation {
                     errors.add("web_path", "Path to application required");
                     return None;
                 }
-                check_path(path, "web_path", "Path to application", errors).map(|path| AppLocation::WebServer { path })
+                check_path(path, "web_path", "Path to application", errors)
+                    .map(|path| AppLocation::WebServer { path })
             }
             "2" => match parse_url(&form.url) {
                 Ok(url) => Some(AppLocation::RemoteUrl { url }),
@@ -151,9 +163,17 @@ impl AppLocation {
     }
 }
 
-fn check_path(value: &str, field: &'static str, label: &str, errors: &mut FieldErrors) -> Option<String> {
+fn check_path(
+    value: &str,
+    field: &'static str,
+    label: &str,
+    errors: &mut FieldErrors,
+) -> Option<String> {
     if value.chars().count() > MAX_PATH_CHARS {
-        errors.add(field, format!("{label} must be at most {MAX_PATH_CHARS} characters"));
+        errors.add(
+            field,
+            format!("{label} must be at most {MAX_PATH_CHARS} characters"),
+        );
         return None;
     }
     if value.chars().any(char::is_control) {
@@ -173,7 +193,10 @@ fn parse_url(input: &str) -> Result<String, String> {
         return Err(format!("URL must be at most {MAX_URL_CHARS} characters"));
     }
     match url::Url::parse(input) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()) => {
+        Ok(url)
+            if matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some_and(|h| !h.is_empty()) =>
+        {
             Ok(url.to_string())
         }
         _ => Err("Enter an http:// or https:// URL, like https://app.example.com/".into()),
@@ -194,21 +217,31 @@ impl NewApp {
     /// Every problem at once, by field, so the form can show them all.
     pub fn parse(form: &AppForm) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let name = AppName::parse(&form.name).map_err(|e| errors.add("name", e)).ok();
-        let description = parse_description(&form.description).map_err(|e| errors.add("description", e)).ok();
+        let name = AppName::parse(&form.name)
+            .map_err(|e| errors.add("name", e))
+            .ok();
+        let description = parse_description(&form.description)
+            .map_err(|e| errors.add("description", e))
+            .ok();
         let location = AppLocation::parse(form, &mut errors);
         let role_id = match form.role_id.trim() {
             "" => Some(None),
-            id => id.parse::<i32>().map(Some).map_err(|_| errors.add("role_id", "Unknown role")).ok(),
+            id => id
+                .parse::<i32>()
+                .map(Some)
+                .map_err(|_| errors.add("role_id", "Unknown role"))
+                .ok(),
         };
         match (name, description, location, role_id) {
-            (Some(name), Some(description), Some(location), Some(role_id)) if errors.is_empty() => Ok(NewApp {
-                name,
-                description,
-                is_active: form.is_active.is_some(),
-                location,
-                role_id,
-            }),
+            (Some(name), Some(description), Some(location), Some(role_id)) if errors.is_empty() => {
+                Ok(NewApp {
+                    name,
+                    description,
+                    is_active: form.is_active.is_some(),
+                    location,
+                    role_id,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -219,7 +252,10 @@ mod tests {
     use super::*;
 
     fn form(pairs: &[(&str, &str)]) -> AppForm {
-        let mut form = AppForm { is_active: None, ..AppForm::default() };
+        let mut form = AppForm {
+            is_active: None,
+            ..AppForm::default()
+        };
         for (k, v) in pairs {
             let v = v.to_string();
             match *k {
@@ -241,11 +277,24 @@ mod tests {
 
     #[test]
     fn name_is_trimmed_required_and_bounded() {
-        assert_eq!(AppName::parse("  Mobile app ").unwrap().as_str(), "Mobile app");
-        assert_eq!(AppName::parse("   ").unwrap_err(), "Application name required");
+        assert_eq!(
+            AppName::parse("  Mobile app ").unwrap().as_str(),
+            "Mobile app"
+        );
+        assert_eq!(
+            AppName::parse("   ").unwrap_err(),
+            "Application name required"
+        );
         assert!(AppName::parse(&"x".repeat(64)).is_ok());
-        assert!(AppName::parse(&"ü".repeat(64)).is_ok(), "64 characters, 128 bytes");
-        assert!(AppName::parse(&"x".repeat(65)).unwrap_err().contains("at most 64"));
+        assert!(
+            AppName::parse(&"ü".repeat(64)).is_ok(),
+            "64 characters, 128 bytes"
+        );
+        assert!(
+            AppName::parse(&"x".repeat(65))
+                .unwrap_err()
+                .contains("at most 64")
+        );
         assert!(AppName::parse("a\u{0}b").is_err());
     }
 
@@ -253,7 +302,11 @@ mod tests {
     fn description_is_optional_and_bounded() {
         assert_eq!(parse_description("").unwrap(), "");
         assert!(parse_description(&"d".repeat(255)).is_ok());
-        assert!(parse_description(&"d".repeat(256)).unwrap_err().contains("at most 255"));
+        assert!(
+            parse_description(&"d".repeat(256))
+                .unwrap_err()
+                .contains("at most 255")
+        );
     }
 
     #[test]
@@ -274,22 +327,59 @@ mod tests {
         assert_eq!(with("0"), AppLocation::NoStorage);
         assert_eq!(
             with("1"),
-            AppLocation::FileStorage { service_id: 1, folder: "apps".into(), launch_path: Some("index.html".into()) }
+            AppLocation::FileStorage {
+                service_id: 1,
+                folder: "apps".into(),
+                launch_path: Some("index.html".into())
+            }
         );
-        assert_eq!(with("3"), AppLocation::WebServer { path: "/var/www/app".into() });
-        assert_eq!(with("2"), AppLocation::RemoteUrl { url: "https://example.com/app".into() });
+        assert_eq!(
+            with("3"),
+            AppLocation::WebServer {
+                path: "/var/www/app".into()
+            }
+        );
+        assert_eq!(
+            with("2"),
+            AppLocation::RemoteUrl {
+                url: "https://example.com/app".into()
+            }
+        );
     }
 
     #[test]
     fn file_storage_defaults_its_folder_and_needs_a_service() {
-        let location = NewApp::parse(&form(&[("name", "A"), ("location", "1"), ("storage_service_id", "2"), ("storage_container", " ")]))
-            .unwrap()
-            .location;
-        assert_eq!(location, AppLocation::FileStorage { service_id: 2, folder: "applications".into(), launch_path: None });
+        let location = NewApp::parse(&form(&[
+            ("name", "A"),
+            ("location", "1"),
+            ("storage_service_id", "2"),
+            ("storage_container", " "),
+        ]))
+        .unwrap()
+        .location;
+        assert_eq!(
+            location,
+            AppLocation::FileStorage {
+                service_id: 2,
+                folder: "applications".into(),
+                launch_path: None
+            }
+        );
         let errors = NewApp::parse(&form(&[("name", "A"), ("location", "1")])).unwrap_err();
-        assert_eq!(errors.get("storage_service_id"), Some("Choose a storage service"));
-        let errors = NewApp::parse(&form(&[("name", "A"), ("location", "1"), ("storage_service_id", "x")])).unwrap_err();
-        assert_eq!(errors.get("storage_service_id"), Some("Unknown storage service"));
+        assert_eq!(
+            errors.get("storage_service_id"),
+            Some("Choose a storage service")
+        );
+        let errors = NewApp::parse(&form(&[
+            ("name", "A"),
+            ("location", "1"),
+            ("storage_service_id", "x"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            errors.get("storage_service_id"),
+            Some("Unknown storage service")
+        );
     }
 
     #[test]
@@ -298,30 +388,60 @@ mod tests {
         assert_eq!(errors.get("web_path"), Some("Path to application required"));
         let errors = NewApp::parse(&form(&[("name", "A"), ("location", "2")])).unwrap_err();
         assert_eq!(errors.get("url"), Some("URL to application required"));
-        for bad in ["example.com", "ftp://example.com/", "javascript:alert(1)", "http://", "https:///x"] {
-            let errors = NewApp::parse(&form(&[("name", "A"), ("location", "2"), ("url", bad)])).unwrap_err();
+        for bad in [
+            "example.com",
+            "ftp://example.com/",
+            "javascript:alert(1)",
+            "http://",
+            "https:///x",
+        ] {
+            let errors = NewApp::parse(&form(&[("name", "A"), ("location", "2"), ("url", bad)]))
+                .unwrap_err();
             assert!(errors.get("url").unwrap().contains("http"), "{bad}");
         }
-        let ok = NewApp::parse(&form(&[("name", "A"), ("location", "2"), ("url", "http://10.0.0.5:8080/x")])).unwrap();
-        assert_eq!(ok.location, AppLocation::RemoteUrl { url: "http://10.0.0.5:8080/x".into() });
+        let ok = NewApp::parse(&form(&[
+            ("name", "A"),
+            ("location", "2"),
+            ("url", "http://10.0.0.5:8080/x"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            ok.location,
+            AppLocation::RemoteUrl {
+                url: "http://10.0.0.5:8080/x".into()
+            }
+        );
     }
 
     #[test]
     fn unknown_location_and_role_are_errors() {
-        let errors = NewApp::parse(&form(&[("name", "A"), ("location", "7"), ("role_id", "abc")])).unwrap_err();
+        let errors = NewApp::parse(&form(&[
+            ("name", "A"),
+            ("location", "7"),
+            ("role_id", "abc"),
+        ]))
+        .unwrap_err();
         assert!(errors.has("location"));
         assert_eq!(errors.get("role_id"), Some("Unknown role"));
     }
 
     #[test]
     fn all_errors_are_reported_together() {
-        let errors = NewApp::parse(&form(&[("description", &"d".repeat(300)), ("location", "2")])).unwrap_err();
+        let errors = NewApp::parse(&form(&[
+            ("description", &"d".repeat(300)),
+            ("location", "2"),
+        ]))
+        .unwrap_err();
         assert!(errors.has("name") && errors.has("description") && errors.has("url"));
     }
 
     #[test]
     fn active_follows_the_checkbox() {
         assert!(!NewApp::parse(&form(&[("name", "A")])).unwrap().is_active);
-        assert!(NewApp::parse(&form(&[("name", "A"), ("is_active", "true")])).unwrap().is_active);
+        assert!(
+            NewApp::parse(&form(&[("name", "A"), ("is_active", "true")]))
+                .unwrap()
+                .is_active
+        );
     }
 }

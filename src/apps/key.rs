@@ -119,8 +119,9 @@ mod tests {
 
     #[test]
     fn generated_keys_differ() {
-        let keys: std::collections::HashSet<String> =
-            (0..1000).map(|_| ApiKey::generate().expose().to_owned()).collect();
+        let keys: std::collections::HashSet<String> = (0..1000)
+            .map(|_| ApiKey::generate().expose().to_owned())
+            .collect();
         assert_eq!(keys.len(), 1000);
     }
 
@@ -155,15 +156,24 @@ mod tests {
             acc * 62 + BASE62.iter().position(|&c| c == b).unwrap() as u64
         });
         assert_eq!(decoded, u64::from(crc));
-        assert_eq!(ApiKey::parse(&format!("kw_{random}{sum}")).map(|k| k.hash().len()), Ok(64));
+        assert_eq!(
+            ApiKey::parse(&format!("kw_{random}{sum}")).map(|k| k.hash().len()),
+            Ok(64)
+        );
     }
 
     #[test]
     fn malformed_keys_are_refused_with_a_reason() {
         let key = ApiKey::generate().expose().to_owned();
-        assert_eq!(ApiKey::parse(&key.replacen("kw_", "kx_", 1)), Err(KeyFormatError::Prefix));
+        assert_eq!(
+            ApiKey::parse(&key.replacen("kw_", "kx_", 1)),
+            Err(KeyFormatError::Prefix)
+        );
         assert_eq!(ApiKey::parse(&key[..51]), Err(KeyFormatError::Length));
-        assert_eq!(ApiKey::parse(&format!("{key}0")), Err(KeyFormatError::Length));
+        assert_eq!(
+            ApiKey::parse(&format!("{key}0")),
+            Err(KeyFormatError::Length)
+        );
         let mut dashed = key.clone();
         dashed.replace_range(10..11, "-");
         assert_eq!(ApiKey::parse(&dashed), Err(KeyFormatError::Characters));

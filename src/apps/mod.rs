@@ -21,9 +21,13 @@ use crate::session::{CookieConfig, SignedInAdmin};
 use crate::templates::{FieldErrors, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api-keys").route(web::get().to(list)).route(web::post().to(create)))
-        .service(web::resource("/api-keys/new").route(web::get().to(new)))
-        .service(web::resource("/api-keys/{id}/key").route(web::get().to(show_key)));
+    cfg.service(
+        web::resource("/api-keys")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(web::resource("/api-keys/new").route(web::get().to(new)))
+    .service(web::resource("/api-keys/{id}/key").route(web::get().to(show_key)));
 }
 
 #[derive(Template)]
@@ -36,7 +40,14 @@ struct ListPage {
 
 async fn list(admin: SignedInAdmin, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
     let apps = db::run(&pool, queries::list).await??;
-    render(StatusCode::OK, &ListPage { admin, section: "apps", apps })
+    render(
+        StatusCode::OK,
+        &ListPage {
+            admin,
+            section: "apps",
+            apps,
+        },
+    )
 }
 
 #[derive(Template)]
@@ -67,11 +78,28 @@ async fn form_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let (roles, storage_services) = db::run(pool, |conn| {
-        Ok::<_, diesel::result::Error>((role_queries::options(conn)?, services::file_storage_options(conn)?))
+        Ok::<_, diesel::result::Error>((
+            role_queries::options(conn)?,
+            services::file_storage_options(conn)?,
+        ))
     })
     .await??;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render(status, &FormPage { admin, section: "apps", form, errors, roles, storage_services })
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(
+        status,
+        &FormPage {
+            admin,
+            section: "apps",
+            form,
+            errors,
+            roles,
+            storage_services,
+        },
+    )
 }
 
 async fn new(admin: SignedInAdmin, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
@@ -93,21 +121,30 @@ async fn create(
     let admin_id = admin.id;
     let inserted = {
         let key = key.clone();
-        db::run(&pool, move |conn| queries::insert(conn, &app, &key, admin_id, chrono::Utc::now().naive_utc()))
-            .await?
+        db::run(&pool, move |conn| {
+            queries::insert(conn, &app, &key, admin_id, chrono::Utc::now().naive_utc())
+        })
+        .await?
     };
     let mut errors = FieldErrors::default();
     match inserted {
         Ok(app_id) => {
             log::info!("administrator {admin_id} created app {app_id}");
             let mut response = HttpResponse::SeeOther();
-            response.insert_header((actix_web::http::header::LOCATION, format!("/api-keys/{app_id}/key")));
+            response.insert_header((
+                actix_web::http::header::LOCATION,
+                format!("/api-keys/{app_id}/key"),
+            ));
             reveal::seal(&mut response, &admin.session, &cookies, app_id, &key)?;
             return Ok(response.finish());
         }
-        Err(InsertError::NameTaken) => errors.add("name", "An application with this name already exists"),
+        Err(InsertError::NameTaken) => {
+            errors.add("name", "An application with this name already exists")
+        }
         Err(InsertError::UnknownRole) => errors.add("role_id", "Unknown role"),
-        Err(InsertError::UnknownStorageService) => errors.add("storage_service_id", "Unknown storage service"),
+        Err(InsertError::UnknownStorageService) => {
+            errors.add("storage_service_id", "Unknown storage service")
+        }
         Err(InsertError::Db(e)) => return Err(e.into()),
     }
     form_page(admin, &pool, form, errors).await
@@ -131,8 +168,9 @@ async fn show_key(
     cookies: web::Data<CookieConfig>,
 ) -> Result<HttpResponse, AppError> {
     let app_id: i32 = path.parse().map_err(|_| AppError::NotFound)?;
-    let (app_name, key_prefix) =
-        db::run(&pool, move |conn| queries::name_and_prefix(conn, app_id)).await??.ok_or(AppError::NotFound)?;
+    let (app_name, key_prefix) = db::run(&pool, move |conn| queries::name_and_prefix(conn, app_id))
+        .await??
+        .ok_or(AppError::NotFound)?;
     let mut response = HttpResponse::Ok();
     let key = reveal::unseal(&req, &mut response, &admin.session, &cookies, app_id);
     let page = KeyPage {
@@ -142,6 +180,8 @@ async fn show_key(
         key_prefix,
         key: key.map(|k| k.expose().to_owned()),
     };
-    let body = page.render().map_err(|e| anyhow::anyhow!("rendering a template failed: {e}"))?;
+    let body = page
+        .render()
+        .map_err(|e| anyhow::anyhow!("rendering a template failed: {e}"))?;
     Ok(response.content_type("text/html; charset=utf-8").body(body))
 }

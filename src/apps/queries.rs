@@ -40,7 +40,11 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<AppListItem>> {
 
 /// Name and display prefix of one app.
 pub fn name_and_prefix(conn: &mut DbConn, id: i32) -> QueryResult<Option<(String, String)>> {
-    apps::table.find(id).select((apps::name, apps::key_prefix)).first(conn).optional()
+    apps::table
+        .find(id)
+        .select((apps::name, apps::key_prefix))
+        .first(conn)
+        .optional()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,9 +81,16 @@ pub fn insert(
     }
     let (storage_service_id, storage_container, path, url) = match &app.location {
         AppLocation::NoStorage => (None, None, None, None),
-        AppLocation::FileStorage { service_id, folder, launch_path } => {
-            (Some(*service_id), Some(folder.as_str()), launch_path.as_deref(), None)
-        }
+        AppLocation::FileStorage {
+            service_id,
+            folder,
+            launch_path,
+        } => (
+            Some(*service_id),
+            Some(folder.as_str()),
+            launch_path.as_deref(),
+            None,
+        ),
         AppLocation::WebServer { path } => (None, None, Some(path.as_str()), None),
         AppLocation::RemoteUrl { url } => (None, None, None, Some(url.as_str())),
     };
@@ -104,6 +115,8 @@ pub fn insert(
             ))
             .returning(apps::id)
             .get_result::<i32>(conn)
+            // A new key may sit in some instance's cache of unknown keys.
+            .and_then(|id| crate::db::changes::bump(conn).map(|()| id))
     });
     match result {
         Ok(id) => Ok(id),
@@ -111,7 +124,9 @@ pub fn insert(
         // The role or service was deleted between the check and the insert.
         Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
             match app.role_id {
-                Some(role_id) if !role_queries::exists(conn, role_id)? => Err(InsertError::UnknownRole),
+                Some(role_id) if !role_queries::exists(conn, role_id)? => {
+                    Err(InsertError::UnknownRole)
+                }
                 _ => Err(InsertError::UnknownStorageService),
             }
         }
@@ -138,5 +153,9 @@ pub struct AppRow {
 }
 
 pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<AppRow>> {
-    apps::table.find(id).select(AppRow::as_select()).first(conn).optional()
+    apps::table
+        .find(id)
+        .select(AppRow::as_select())
+        .first(conn)
+        .optional()
 }

@@ -38,8 +38,12 @@ pub fn seal(
 ) -> Result<(), AppError> {
     let nonce = crate::random::token();
     session.insert(SESSION_NONCE, &nonce)?;
-    let value = serde_json::to_string(&Sealed { app_id, nonce, key: key.expose().to_owned() })
-        .map_err(anyhow::Error::from)?;
+    let value = serde_json::to_string(&Sealed {
+        app_id,
+        nonce,
+        key: key.expose().to_owned(),
+    })
+    .map_err(anyhow::Error::from)?;
     let mut jar = CookieJar::new();
     jar.private_mut(&cookies.key).add(
         Cookie::build(COOKIE, value)
@@ -73,8 +77,10 @@ pub fn unseal(
 
     let mut jar = CookieJar::new();
     jar.add_original(cookie);
-    let sealed: Sealed = serde_json::from_str(jar.private(&cookies.key).get(COOKIE)?.value()).ok()?;
-    let nonce_matches = expected_nonce.is_some_and(|n| bool::from(n.as_bytes().ct_eq(sealed.nonce.as_bytes())));
+    let sealed: Sealed =
+        serde_json::from_str(jar.private(&cookies.key).get(COOKIE)?.value()).ok()?;
+    let nonce_matches =
+        expected_nonce.is_some_and(|n| bool::from(n.as_bytes().ct_eq(sealed.nonce.as_bytes())));
     if sealed.app_id != app_id || !nonce_matches {
         return None;
     }

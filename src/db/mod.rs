@@ -2,6 +2,7 @@
 //! the URL scheme, an r2d2 pool, per-connection SQLite pragmas and embedded
 //! migrations per backend.
 
+pub mod changes;
 pub mod settings;
 
 use std::time::Duration;

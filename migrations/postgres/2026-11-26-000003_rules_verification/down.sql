@@ -1,0 +1,3 @@
+ALTER TABLE apps DROP COLUMN last_used_at;
+DROP TABLE change_counter;
+DROP TABLE role_rules;

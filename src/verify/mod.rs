@@ -1,0 +1,360 @@
+//! Verification: does this key let this request through?
+//!
+//! Answers come from an in-process cache of key hash → grant (with negative
+//! entries for unknown hashes), so a verification costs no database work once
+//! warm. Keys that fail the format check never reach the cache or database.
+//!
+//! Freshness across instances: every change that can alter an answer (apps,
+//! roles, rules, services) bumps `change_counter.version` in its own
+//! transaction. Each instance polls that one row every 250 ms and drops its
+//! whole cache when the number moves, so a change is honoured everywhere well
+//! within a second, on SQLite and PostgreSQL alike, without any broker. A
+//! look-up that raced a change is not cached (see [`Verifier::remember`]). If
+//! the poll fails the cache is dropped too: without the database keyward would
+//! rather answer 503 than serve a grant it can no longer confirm.
+//!
+//! Last-used times are collected in memory and written in one batch every few
+//! seconds, never one write per request.
+
+pub mod api;
+pub mod extract;
+pub mod grants;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use self::grants::{KeyGrant, ServiceInfo};
+use crate::apps::key::ApiKey;
+use crate::db::{self, DbPool, changes};
+use crate::error::AppError;
+use crate::roles::rules::{Verb, granted_verbs};
+use crate::schema::apps;
+
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// Beyond this many cached keys (most likely a flood of unknown ones) the cache
+/// starts over rather than grow without bound.
+const MAX_CACHED_KEYS: usize = 200_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Code {
+    Valid,
+    Missing,
+    Malformed,
+    NotFound,
+    Inactive,
+    NoRole,
+    RoleInactive,
+    Forbidden,
+}
+
+/// What a request asks to do, when it names a service.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub service: String,
+    pub component: String,
+    pub verb: Verb,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Named {
+    pub id: i32,
+    pub name: String,
+}
+
+/// The answer for one key and (optionally) one request.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub code: Code,
+    pub message: String,
+    pub app: Option<Named>,
+    pub role: Option<Named>,
+    /// Whether the target was allowed; `None` when no target was asked about.
+    pub allowed: Option<bool>,
+}
+
+impl Decision {
+    pub fn valid(&self) -> bool {
+        self.code == Code::Valid
+    }
+
+    fn refused(code: Code, message: impl Into<String>) -> Self {
+        Decision {
+            code,
+            message: message.into(),
+            app: None,
+            role: None,
+            allowed: None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Cache {
+    /// The change counter the entries belong to; `None` until first polled.
+    version: Option<i64>,
+    keys: HashMap<String, Option<Arc<KeyGrant>>>,
+    services: HashMap<String, Option<ServiceInfo>>,
+}
+
+pub struct Verifier {
+    pool: DbPool,
+    cache: RwLock<Cache>,
+    last_used: Mutex<HashMap<i32, NaiveDateTime>>,
+}
+
+impl Verifier {
+    pub fn new(pool: DbPool) -> Arc<Self> {
+        Arc::new(Verifier {
+            pool,
+            cache: RwLock::default(),
+            last_used: Mutex::default(),
+        })
+    }
+
+    /// Judges a presented key and, if given, a request.
+    pub async fn verify(
+        &self,
+        presented: Option<&str>,
+        target: Option<&Target>,
+    ) -> Result<Decision, AppError> {
+        let Some(presented) = presented.map(str::trim).filter(|k| !k.is_empty()) else {
+            return Ok(Decision::refused(
+                Code::Missing,
+                "No API key was sent. Send it in the X-API-Key header (or X-DreamFactory-API-Key, \
+                 Authorization: Bearer, or the api_key query parameter).",
+            ));
+        };
+        let key = match ApiKey::parse(presented) {
+            Ok(key) => key,
+            Err(why) => {
+                return Ok(Decision::refused(
+                    Code::Malformed,
+                    format!("The API key is malformed: {why}."),
+                ));
+            }
+        };
+        let Some(grant) = self.key_grant(key.hash()).await? else {
+            return Ok(Decision::refused(
+                Code::NotFound,
+                "The API key is not known to keyward.",
+            ));
+        };
+        let app = Named {
+            id: grant.app_id,
+            name: grant.app_name.clone(),
+        };
+        let role = grant.role.as_ref().map(|r| Named {
+            id: r.id,
+            name: r.name.clone(),
+        });
+        let decide = |code, message: String, allowed| Decision {
+            code,
+            message,
+            app: Some(app.clone()),
+            role: role.clone(),
+            allowed,
+        };
+        if !grant.app_active {
+            return Ok(decide(
+                Code::Inactive,
+                format!("The app “{}” is inactive.", grant.app_name),
+                None,
+            ));
+        }
+        self.record_use(grant.app_id);
+        let Some(role_grant) = &grant.role else {
+            return Ok(decide(
+                Code::NoRole,
+                format!(
+                    "The app “{}” has no role, so it may call nothing.",
+                    grant.app_name
+                ),
+                None,
+            ));
+        };
+        if !role_grant.active {
+            return Ok(decide(
+                Code::RoleInactive,
+                format!("The role “{}” is inactive.", role_grant.name),
+                None,
+            ));
+        }
+        let Some(target) = target else {
+            return Ok(decide(Code::Valid, "The API key is valid.".into(), None));
+        };
+        let service = self.service(&target.service).await?;
+        let verdict = match service {
+            None => Err(format!("There is no service named “{}”.", target.service)),
+            Some(service) if !service.active => {
+                Err(format!("The service “{}” is inactive.", target.service))
+            }
+            Some(service) => {
+                let verbs = granted_verbs(&role_grant.rules, service.id, &target.component);
+                if verbs.contains(target.verb) {
+                    Ok(())
+                } else {
+                    let component = crate::roles::rules::normalise_path(&target.component);
+                    let place = if component.is_empty() {
+                        format!("the root of {}", target.service)
+                    } else {
+                        format!("{}/{component}", target.service)
+                    };
+                    Err(format!(
+                        "The role “{}” does not allow {} on {place}.",
+                        role_grant.name,
+                        target.verb.as_str()
+                    ))
+                }
+            }
+        };
+        Ok(match verdict {
+            Ok(()) => decide(
+                Code::Valid,
+                "The API key is valid and allowed.".into(),
+                Some(true),
+            ),
+            Err(message) => decide(Code::Forbidden, message, Some(false)),
+        })
+    }
+
+    async fn key_grant(&self, hash: String) -> Result<Option<Arc<KeyGrant>>, AppError> {
+        let version = {
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(found) = cache.keys.get(&hash) {
+                return Ok(found.clone());
+            }
+            cache.version
+        };
+        let lookup = hash.clone();
+        let loaded = db::run(&self.pool, move |conn| grants::load_key(conn, &lookup))
+            .await??
+            .map(Arc::new);
+        self.remember(version, |cache| {
+            if cache.keys.len() >= MAX_CACHED_KEYS {
+                cache.keys.clear();
+            }
+            cache.keys.insert(hash, loaded.clone());
+        });
+        Ok(loaded)
+    }
+
+    async fn service(&self, name: &str) -> Result<Option<ServiceInfo>, AppError> {
+        let version = {
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(found) = cache.services.get(name) {
+                return Ok(*found);
+            }
+            cache.version
+        };
+        let lookup = name.to_owned();
+        let loaded = db::run(&self.pool, move |conn| grants::load_service(conn, &lookup)).await??;
+        let name = name.to_owned();
+        self.remember(version, |cache| {
+            if cache.services.len() >= MAX_CACHED_KEYS {
+                cache.services.clear();
+            }
+            cache.services.insert(name, loaded);
+        });
+        Ok(loaded)
+    }
+
+    /// Caches a look-up only if no change was noticed while it ran, and only
+    /// once the counter has been read at least once.
+    fn remember(&self, version_before: Option<i64>, store: impl FnOnce(&mut Cache)) {
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        if version_before.is_some() && cache.version == version_before {
+            store(&mut cache);
+        }
+    }
+
+    /// Reads the change counter; drops the cache when it moved or cannot be read.
+    pub async fn poll(&self) {
+        let version = db::run(&self.pool, changes::current).await;
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        match version {
+            Ok(Ok(version)) if cache.version == Some(version) => {}
+            Ok(Ok(version)) => {
+                *cache = Cache {
+                    version: Some(version),
+                    ..Cache::default()
+                };
+            }
+            Ok(Err(e)) => {
+                log::warn!("reading the change counter failed: {e}");
+                *cache = Cache::default();
+            }
+            Err(e) => {
+                if cache.version.is_some() {
+                    log::warn!("verification cache dropped: {e}");
+                }
+                *cache = Cache::default();
+            }
+        }
+    }
+
+    fn record_use(&self, app_id: i32) {
+        let now = chrono::Utc::now().naive_utc();
+        if let Ok(mut pending) = self.last_used.lock() {
+            pending.insert(app_id, now);
+        }
+    }
+
+    /// Writes the collected last-used times in one transaction.
+    pub async fn flush_last_used(&self) {
+        let pending = match self.last_used.lock() {
+            Ok(mut pending) if !pending.is_empty() => std::mem::take(&mut *pending),
+            _ => return,
+        };
+        let count = pending.len();
+        let result = db::run(&self.pool, move |conn| {
+            conn.transaction(|conn| {
+                for (app_id, used_at) in &pending {
+                    diesel::update(apps::table.find(app_id))
+                        .filter(
+                            apps::last_used_at
+                                .is_null()
+                                .or(apps::last_used_at.lt(used_at)),
+                        )
+                        .set(apps::last_used_at.eq(used_at))
+                        .execute(conn)?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => log::debug!("recorded last use of {count} keys"),
+            Ok(Err(e)) => log::warn!("recording last-used times failed: {e}"),
+            Err(e) => log::warn!("recording last-used times failed: {e}"),
+        }
+    }
+
+    /// Starts the change poller and the last-used writer on the current runtime.
+    pub fn spawn_background_tasks(self: &Arc<Self>) {
+        let poller = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(POLL_INTERVAL);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                poller.poll().await;
+            }
+        });
+        let writer = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(LAST_USED_FLUSH_INTERVAL);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                writer.flush_last_used().await;
+            }
+        });
+    }
+}
