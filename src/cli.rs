@@ -68,6 +68,9 @@ pub struct ServeArgs {
     /// Forward-auth reads the service and component of a URI below this path.
     #[arg(long, env = "KEYWARD_API_BASE_PATH", default_value = "/api/v2/", value_parser = parse_base_path)]
     pub api_base_path: String,
+    /// Most keys kept in the verification cache; 0 turns the cache off.
+    #[arg(long, env = "KEYWARD_VERIFY_CACHE_CAPACITY", default_value_t = crate::verify::DEFAULT_CACHE_CAPACITY)]
+    pub verify_cache_capacity: usize,
 }
 
 fn parse_base_path(input: &str) -> Result<String, String> {
@@ -158,6 +161,7 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         pool_size: args.pool_size,
         workers: 0,
         api_base_path: args.api_base_path,
+        verify_cache_capacity: args.verify_cache_capacity,
     };
     let app = Application::build(settings).await?;
     log::info!("keyward listening on http://{}", app.address());

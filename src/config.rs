@@ -20,6 +20,8 @@ pub struct Settings {
     pub workers: usize,
     /// Forward-auth maps URIs under this path to service and component.
     pub api_base_path: String,
+    /// Most keys the verification cache holds; 0 turns it off.
+    pub verify_cache_capacity: usize,
 }
 
 impl Settings {
@@ -33,6 +35,7 @@ impl Settings {
             pool_size: 8,
             workers: 0,
             api_base_path: "/api/v2/".into(),
+            verify_cache_capacity: crate::verify::DEFAULT_CACHE_CAPACITY,
         }
     }
 }

@@ -31,12 +31,11 @@ impl DieselSessionStore {
         R: Send + 'static,
     {
         let pool = self.pool.clone();
-        let result = actix_web::web::block(move || -> anyhow::Result<R> {
+        actix_web::web::block(move || -> anyhow::Result<R> {
             let mut conn = pool.get()?;
             Ok(work(&mut conn)?)
         })
-        .await?;
-        result
+        .await?
     }
 }
 

@@ -14,9 +14,11 @@ use anyhow::Context;
 use crate::auth::{self, admins, setup::SetupToken};
 use crate::config::Settings;
 use crate::db::{self, DbPool, settings};
-use crate::error::{AppError, BODY_LIMIT, form_error};
+use crate::error::{AppError, BODY_LIMIT, form_error, json_error};
 use crate::session::{CookieConfig, SignedInAdmin};
 use crate::session_store::{self, DieselSessionStore};
+use crate::verify::Verifier;
+use crate::verify::api::ApiBasePath;
 
 pub struct Application {
     address: SocketAddr,
@@ -54,11 +56,18 @@ impl Application {
         let address = listener.local_addr()?;
 
         let setup = web::Data::new(SetupToken::new(setup_token.clone()));
-        let cookie_config = web::Data::new(CookieConfig { key: cookie_key.clone(), secure: config.cookie_secure });
+        let cookie_config = web::Data::new(CookieConfig {
+            key: cookie_key.clone(),
+            secure: config.cookie_secure,
+        });
         let pool_data = web::Data::new(pool.clone());
         let store = DieselSessionStore::new(pool.clone());
         let idle = actix_web::cookie::time::Duration::seconds(config.session_idle.as_secs() as i64);
         let cookie_secure = config.cookie_secure;
+        let verifier = Verifier::new(pool.clone(), config.verify_cache_capacity);
+        verifier.spawn_background_tasks();
+        let verifier_data = web::Data::new(verifier);
+        let base_path = web::Data::new(ApiBasePath(config.api_base_path.clone()));
 
         let mut server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
@@ -80,6 +89,13 @@ impl Application {
                 .app_data(pool_data.clone())
                 .app_data(setup.clone())
                 .app_data(cookie_config.clone())
+                .app_data(verifier_data.clone())
+                .app_data(base_path.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(BODY_LIMIT)
+                        .error_handler(json_error),
+                )
                 .app_data(
                     web::FormConfig::default()
                         .limit(BODY_LIMIT)
@@ -87,6 +103,8 @@ impl Application {
                 )
                 .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
                 .route("/", web::get().to(home))
+                .route("/livez", web::get().to(livez))
+                .configure(crate::verify::api::routes)
                 .route(
                     "/static/{file:.*}",
                     web::get().to(crate::static_files::serve),
@@ -94,6 +112,7 @@ impl Application {
                 .configure(auth::routes)
                 .configure(crate::apps::routes)
                 .configure(crate::roles::routes)
+                .configure(crate::services::routes)
                 .default_service(web::to(not_found))
         })
         .listen(listener)?
@@ -166,6 +185,13 @@ fn spawn_session_cleanup(pool: DbPool) {
 /// The console opens on the API keys list.
 async fn home(_admin: SignedInAdmin) -> actix_web::HttpResponse {
     auth::login::see_other("/api-keys")
+}
+
+/// The process is up and serving (no database involved).
+async fn livez() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/plain")
+        .body("ok\n")
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

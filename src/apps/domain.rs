@@ -11,8 +11,10 @@ const MAX_URL_CHARS: usize = 2048;
 pub const DEFAULT_STORAGE_FOLDER: &str = "applications";
 
 /// The form as the browser sent it: every field a string, so a failed
-/// submission can be shown again exactly as typed.
-#[derive(Debug, Clone, Deserialize)]
+/// submission can be shown again exactly as typed. A field the browser left
+/// out is empty (an unchecked checkbox sends nothing, so it must not default
+/// to checked); [`AppForm::new_app`] is what a blank form shows.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct AppForm {
     pub name: String,
@@ -27,20 +29,15 @@ pub struct AppForm {
     pub role_id: String,
 }
 
-impl Default for AppForm {
-    /// A new app: active, no storage, default storage folder, no role.
-    fn default() -> Self {
+impl AppForm {
+    /// A new app as the form first shows it: active, no storage, the default
+    /// storage folder, no role.
+    pub fn new_app() -> Self {
         AppForm {
-            name: String::new(),
-            description: String::new(),
             is_active: Some("true".into()),
             location: "0".into(),
-            storage_service_id: String::new(),
             storage_container: DEFAULT_STORAGE_FOLDER.into(),
-            launch_path: String::new(),
-            web_path: String::new(),
-            url: String::new(),
-            role_id: String::new(),
+            ..AppForm::default()
         }
     }
 }
@@ -393,7 +390,7 @@ mod tests {
             "ftp://example.com/",
             "javascript:alert(1)",
             "http://",
-            "https:///x",
+            "http://exa mple.com/",
         ] {
             let errors = NewApp::parse(&form(&[("name", "A"), ("location", "2"), ("url", bad)]))
                 .unwrap_err();
@@ -433,6 +430,15 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(errors.has("name") && errors.has("description") && errors.has("url"));
+    }
+
+    #[test]
+    fn an_unchecked_active_box_means_inactive() {
+        // Browsers send nothing for an unchecked checkbox.
+        let unchecked: AppForm = serde_urlencoded::from_str("name=A&location=0").unwrap();
+        assert!(!NewApp::parse(&unchecked).unwrap().is_active);
+        let checked: AppForm = serde_urlencoded::from_str("name=A&is_active=true").unwrap();
+        assert!(NewApp::parse(&checked).unwrap().is_active);
     }
 
     #[test]

@@ -27,7 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create)),
     )
     .service(web::resource("/api-keys/new").route(web::get().to(new)))
-    .service(web::resource("/api-keys/{id}/key").route(web::get().to(show_key)));
+    .service(web::resource("/api-keys/{id}/key").route(web::get().to(show_key)))
+    .service(web::resource("/api-keys/{id}/active").route(web::post().to(set_active)));
 }
 
 #[derive(Template)]
@@ -36,18 +37,80 @@ struct ListPage {
     admin: SignedInAdmin,
     section: &'static str,
     apps: Vec<AppListItem>,
+    /// For the rows' Active toggles (the row fragment has no `admin`).
+    csrf_token: String,
 }
 
 async fn list(admin: SignedInAdmin, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
     let apps = db::run(&pool, queries::list).await??;
+    let csrf_token = admin.csrf_token.clone();
     render(
         StatusCode::OK,
         &ListPage {
             admin,
             section: "apps",
             apps,
+            csrf_token,
         },
     )
+}
+
+/// One row of the list: what htmx swaps in after the Active toggle.
+#[derive(Template)]
+#[template(path = "apps/row_partial.html")]
+struct RowPartial {
+    app: AppListItem,
+    csrf_token: String,
+}
+
+#[derive(serde::Deserialize)]
+struct ActiveForm {
+    active: String,
+}
+
+async fn set_active(
+    req: HttpRequest,
+    admin: SignedInAdmin,
+    path: web::Path<String>,
+    form: web::Form<ActiveForm>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, AppError> {
+    let app_id: i32 = path.parse().map_err(|_| AppError::NotFound)?;
+    let active = match form.active.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::BadRequest("active must be true or false".into())),
+    };
+    let admin_id = admin.id;
+    let item = db::run(&pool, move |conn| {
+        if !queries::set_active(
+            conn,
+            app_id,
+            active,
+            admin_id,
+            chrono::Utc::now().naive_utc(),
+        )? {
+            return Ok(None);
+        }
+        queries::list_item(conn, app_id)
+    })
+    .await??
+    .ok_or(AppError::NotFound)?;
+    log::info!("administrator {admin_id} set app {app_id} active={active}");
+    if req.headers().get("HX-Request").is_some_and(|v| v == "true") {
+        return render(
+            StatusCode::OK,
+            &RowPartial {
+                app: item,
+                csrf_token: admin.csrf_token,
+            },
+        );
+    }
+    let state = if active { "active" } else { "inactive" };
+    admin
+        .session
+        .flash(format!("“{}” is now {state}.", item.name))?;
+    Ok(crate::auth::login::see_other("/api-keys"))
 }
 
 #[derive(Template)]
@@ -103,7 +166,7 @@ async fn form_page(
 }
 
 async fn new(admin: SignedInAdmin, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
-    form_page(admin, &pool, AppForm::default(), FieldErrors::default()).await
+    form_page(admin, &pool, AppForm::new_app(), FieldErrors::default()).await
 }
 
 async fn create(

@@ -19,22 +19,40 @@ pub struct AppListItem {
     pub is_active: bool,
     pub key_prefix: String,
     pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
     pub role_name: Option<String>,
+}
+
+/// The columns of a list row, in `AppListItem` order.
+type ListColumns = (
+    apps::id,
+    apps::name,
+    apps::description,
+    apps::is_active,
+    apps::key_prefix,
+    apps::created_at,
+    apps::last_used_at,
+    diesel::dsl::Nullable<roles::name>,
+);
+
+fn list_columns() -> ListColumns {
+    (
+        apps::id,
+        apps::name,
+        apps::description,
+        apps::is_active,
+        apps::key_prefix,
+        apps::created_at,
+        apps::last_used_at,
+        roles::name.nullable(),
+    )
 }
 
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<AppListItem>> {
     apps::table
         .left_join(roles::table)
         .order(apps::name.asc())
-        .select((
-            apps::id,
-            apps::name,
-            apps::description,
-            apps::is_active,
-            apps::key_prefix,
-            apps::created_at,
-            roles::name.nullable(),
-        ))
+        .select(list_columns())
         .load(conn)
 }
 
@@ -69,15 +87,15 @@ pub fn insert(
     admin_id: i32,
     now: NaiveDateTime,
 ) -> Result<i32, InsertError> {
-    if let Some(role_id) = app.role_id {
-        if !role_queries::exists(conn, role_id)? {
-            return Err(InsertError::UnknownRole);
-        }
+    if let Some(role_id) = app.role_id
+        && !role_queries::exists(conn, role_id)?
+    {
+        return Err(InsertError::UnknownRole);
     }
-    if let AppLocation::FileStorage { service_id, .. } = app.location {
-        if !services::is_file_storage(conn, service_id)? {
-            return Err(InsertError::UnknownStorageService);
-        }
+    if let AppLocation::FileStorage { service_id, .. } = app.location
+        && !services::is_file_storage(conn, service_id)?
+    {
+        return Err(InsertError::UnknownStorageService);
     }
     let (storage_service_id, storage_container, path, url) = match &app.location {
         AppLocation::NoStorage => (None, None, None, None),
@@ -156,6 +174,36 @@ pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<AppRow>> {
     apps::table
         .find(id)
         .select(AppRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Turns an app's key on or off. `Ok(false)` when the app does not exist.
+pub fn set_active(
+    conn: &mut DbConn,
+    id: i32,
+    active: bool,
+    admin_id: i32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        let updated = diesel::update(apps::table.find(id))
+            .set((
+                apps::is_active.eq(active),
+                apps::updated_at.eq(now),
+                apps::updated_by_id.eq(admin_id),
+            ))
+            .execute(conn)?;
+        crate::db::changes::bump(conn)?;
+        Ok(updated == 1)
+    })
+}
+
+pub fn list_item(conn: &mut DbConn, id: i32) -> QueryResult<Option<AppListItem>> {
+    apps::table
+        .left_join(roles::table)
+        .filter(apps::id.eq(id))
+        .select(list_columns())
         .first(conn)
         .optional()
 }

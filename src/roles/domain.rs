@@ -8,7 +8,8 @@ use crate::templates::FieldErrors;
 
 const MAX_NAME_CHARS: usize = 64;
 
-#[derive(Debug, Clone, Deserialize)]
+/// A field the browser left out is empty: an unchecked "Active" sends nothing.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct RoleForm {
     pub name: String,
@@ -16,12 +17,12 @@ pub struct RoleForm {
     pub is_active: Option<String>,
 }
 
-impl Default for RoleForm {
-    fn default() -> Self {
+impl RoleForm {
+    /// A blank form for a new role: active.
+    pub fn new_role() -> Self {
         RoleForm {
-            name: String::new(),
-            description: String::new(),
             is_active: Some("true".into()),
+            ..RoleForm::default()
         }
     }
 }
@@ -89,6 +90,12 @@ mod tests {
         assert_eq!(RoleName::parse("").unwrap_err(), "Role name required");
         assert!(RoleName::parse(&"r".repeat(65)).is_err());
         assert!(RoleName::parse("a\nb").is_err());
+    }
+
+    #[test]
+    fn an_unchecked_active_box_means_inactive() {
+        let unchecked: RoleForm = serde_urlencoded::from_str("name=Readers").unwrap();
+        assert!(!NewRole::parse(&unchecked).unwrap().is_active);
     }
 
     #[test]

@@ -75,7 +75,7 @@ async fn new(admin: SignedInAdmin) -> Result<HttpResponse, AppError> {
         &FormPage {
             admin,
             section: "roles",
-            form: RoleForm::default(),
+            form: RoleForm::new_role(),
             errors: FieldErrors::default(),
         },
     )

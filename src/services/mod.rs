@@ -1,38 +1,267 @@
-//! Services: the named APIs that keys protect. DreamFactory's two local
-//! file-storage services are seeded by the migrations.
+//! Services: the named APIs that keys protect, listed, created, edited and
+//! deleted at `/services`. DreamFactory's two local file-storage services are
+//! seeded by the migrations; `/api-keys` offers the active file-storage ones
+//! as "Storage Service".
 
-use diesel::prelude::*;
+pub mod domain;
+pub mod queries;
 
-use crate::db::DbConn;
-use crate::schema::services;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
 
-pub const KIND_FILE: &str = "file";
+use self::domain::{NewService, ServiceForm};
+pub use self::queries::{KIND_FILE, ServiceOption, file_storage_options, is_file_storage};
+use self::queries::{ServiceRow, Usage, WriteError};
+use crate::auth::login::see_other;
+use crate::db::{self, DbPool};
+use crate::error::AppError;
+use crate::session::SignedInAdmin;
+use crate::templates::{FieldErrors, render};
 
-/// A service as offered in a select.
-#[derive(Debug, Clone, Queryable)]
-pub struct ServiceOption {
-    pub id: i32,
-    pub name: String,
-    pub label: String,
+const SECTION: &str = "services";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // `/services/new` before `/services/{id}`, which would otherwise match it.
+    cfg.service(
+        web::resource("/services")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(web::resource("/services/new").route(web::get().to(new)))
+    .service(
+        web::resource("/services/{id}")
+            .route(web::get().to(edit))
+            .route(web::post().to(update)),
+    )
+    .service(
+        web::resource("/services/{id}/delete")
+            .route(web::get().to(confirm_delete))
+            .route(web::post().to(delete)),
+    );
 }
 
-/// Active file-storage services, for "Storage Service".
-pub fn file_storage_options(conn: &mut DbConn) -> QueryResult<Vec<ServiceOption>> {
-    services::table
-        .filter(services::kind.eq(KIND_FILE))
-        .filter(services::is_active.eq(true))
-        .order(services::label.asc())
-        .select((services::id, services::name, services::label))
-        .load(conn)
+/// A service id from the URL; anything but a plain number is not found.
+fn service_id(path: &str) -> Result<i32, AppError> {
+    if path.is_empty() || !path.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::NotFound);
+    }
+    path.parse().map_err(|_| AppError::NotFound)
 }
 
-/// True when `id` is an active file-storage service.
-pub fn is_file_storage(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        services::table
-            .find(id)
-            .filter(services::kind.eq(KIND_FILE))
-            .filter(services::is_active.eq(true)),
-    ))
-    .get_result(conn)
+#[derive(Template)]
+#[template(path = "services/list.html")]
+struct ListPage {
+    admin: SignedInAdmin,
+    section: &'static str,
+    services: Vec<ServiceRow>,
+}
+
+async fn list(admin: SignedInAdmin, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
+    let services = db::run(&pool, queries::list).await??;
+    render(
+        StatusCode::OK,
+        &ListPage {
+            admin,
+            section: SECTION,
+            services,
+        },
+    )
+}
+
+/// The Create Service and Edit Service form; `editing` is the id of the
+/// service being edited.
+#[derive(Template)]
+#[template(path = "services/form.html")]
+struct FormPage {
+    admin: SignedInAdmin,
+    section: &'static str,
+    editing: Option<i32>,
+    form: ServiceForm,
+    errors: FieldErrors,
+}
+
+fn form_page(
+    admin: SignedInAdmin,
+    editing: Option<i32>,
+    form: ServiceForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(
+        status,
+        &FormPage {
+            admin,
+            section: SECTION,
+            editing,
+            form,
+            errors,
+        },
+    )
+}
+
+async fn new(admin: SignedInAdmin) -> Result<HttpResponse, AppError> {
+    form_page(
+        admin,
+        None,
+        ServiceForm::new_service(),
+        FieldErrors::default(),
+    )
+}
+
+async fn edit(
+    admin: SignedInAdmin,
+    path: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, AppError> {
+    let id = service_id(&path)?;
+    let service = db::run(&pool, move |conn| queries::find(conn, id))
+        .await??
+        .ok_or(AppError::NotFound)?;
+    let form = ServiceForm {
+        name: service.name,
+        label: service.label,
+        description: service.description,
+        kind: service.kind,
+        is_active: service.is_active.then(|| "true".into()),
+    };
+    form_page(admin, Some(id), form, FieldErrors::default())
+}
+
+async fn create(
+    admin: SignedInAdmin,
+    form: web::Form<ServiceForm>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, AppError> {
+    save(admin, None, form.into_inner(), &pool).await
+}
+
+async fn update(
+    admin: SignedInAdmin,
+    path: web::Path<String>,
+    form: web::Form<ServiceForm>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, AppError> {
+    let id = service_id(&path)?;
+    save(admin, Some(id), form.into_inner(), &pool).await
+}
+
+/// Creates a service (`editing` is `None`) or saves one, then goes back to the
+/// list; an invalid form or a taken name shows the form again.
+async fn save(
+    admin: SignedInAdmin,
+    editing: Option<i32>,
+    form: ServiceForm,
+    pool: &DbPool,
+) -> Result<HttpResponse, AppError> {
+    let service = match NewService::parse(&form) {
+        Ok(service) => service,
+        Err(errors) => return form_page(admin, editing, form, errors),
+    };
+    let name = service.name.as_str().to_owned();
+    let now = chrono::Utc::now().naive_utc();
+    let saved = db::run(pool, move |conn| match editing {
+        None => queries::insert(conn, &service, now),
+        Some(id) => queries::update(conn, id, &service, now).map(|()| id),
+    })
+    .await?;
+    match saved {
+        Ok(id) => {
+            let (done, flash) = match editing {
+                None => ("created", format!("Service “{name}” created.")),
+                Some(_) => ("updated", format!("Service “{name}” saved.")),
+            };
+            log::info!("administrator {} {done} service {id}", admin.id);
+            admin.session.flash(flash)?;
+            Ok(see_other("/services"))
+        }
+        Err(WriteError::NameTaken) => {
+            let mut errors = FieldErrors::default();
+            errors.add("name", "A service with this name already exists");
+            form_page(admin, editing, form, errors)
+        }
+        Err(WriteError::NotFound) => Err(AppError::NotFound),
+        Err(WriteError::Db(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "services/delete.html")]
+struct DeletePage {
+    admin: SignedInAdmin,
+    section: &'static str,
+    service: ServiceRow,
+    usage: Usage,
+}
+
+impl DeletePage {
+    /// "This service is used by 2 rules and 1 API key."
+    fn usage_summary(&self) -> String {
+        let count =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "This service is used by {} and {}.",
+            count(self.usage.rules.len(), "rule", "rules"),
+            count(self.usage.apps.len(), "API key", "API keys"),
+        )
+    }
+}
+
+async fn confirm_delete(
+    admin: SignedInAdmin,
+    path: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, AppError> {
+    let id = service_id(&path)?;
+    let found = db::run(&pool, move |conn| {
+        let Some(service) = queries::find(conn, id)? else {
+            return Ok(None);
+        };
+        Ok::<_, diesel::result::Error>(Some((service, queries::usage(conn, id)?)))
+    })
+    .await??;
+    let (service, usage) = found.ok_or(AppError::NotFound)?;
+    render(
+        StatusCode::OK,
+        &DeletePage {
+            admin,
+            section: SECTION,
+            service,
+            usage,
+        },
+    )
+}
+
+async fn delete(
+    admin: SignedInAdmin,
+    path: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, AppError> {
+    let id = service_id(&path)?;
+    let name = db::run(&pool, move |conn| queries::delete(conn, id))
+        .await??
+        .ok_or(AppError::NotFound)?;
+    log::info!("administrator {} deleted service {id}", admin.id);
+    admin.session.flash(format!("Service “{name}” deleted."))?;
+    Ok(see_other("/services"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_numbers_are_service_ids() {
+        assert_eq!(service_id("5").unwrap(), 5);
+        for bad in ["", "new", "+5", "-1", "5a", "99999999999"] {
+            assert!(
+                matches!(service_id(bad), Err(AppError::NotFound)),
+                "{bad:?}"
+            );
+        }
+    }
 }

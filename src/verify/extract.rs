@@ -67,7 +67,7 @@ pub fn service_and_component(uri: &str, base: &str) -> Option<(String, String)> 
     let mut segments = rest.split('/').filter(|s| !s.is_empty());
     let decoded: Vec<String> = segments
         .by_ref()
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .collect::<Option<Vec<_>>>()?;
     if decoded
         .iter()

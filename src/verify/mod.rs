@@ -37,9 +37,9 @@ use crate::schema::apps;
 
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
-/// Beyond this many cached keys (most likely a flood of unknown ones) the cache
-/// starts over rather than grow without bound.
-const MAX_CACHED_KEYS: usize = 200_000;
+/// The default bound on cached keys. Beyond it (most likely a flood of unknown
+/// keys) the cache starts over rather than grow without bound.
+pub const DEFAULT_CACHE_CAPACITY: usize = 200_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -105,14 +105,17 @@ struct Cache {
 
 pub struct Verifier {
     pool: DbPool,
+    /// Most keys (and services) cached at once; 0 turns caching off.
+    capacity: usize,
     cache: RwLock<Cache>,
     last_used: Mutex<HashMap<i32, NaiveDateTime>>,
 }
 
 impl Verifier {
-    pub fn new(pool: DbPool) -> Arc<Self> {
+    pub fn new(pool: DbPool, capacity: usize) -> Arc<Self> {
         Arc::new(Verifier {
             pool,
+            capacity,
             cache: RwLock::default(),
             last_used: Mutex::default(),
         })
@@ -236,8 +239,9 @@ impl Verifier {
         let loaded = db::run(&self.pool, move |conn| grants::load_key(conn, &lookup))
             .await??
             .map(Arc::new);
+        let capacity = self.capacity;
         self.remember(version, |cache| {
-            if cache.keys.len() >= MAX_CACHED_KEYS {
+            if cache.keys.len() >= capacity {
                 cache.keys.clear();
             }
             cache.keys.insert(hash, loaded.clone());
@@ -256,8 +260,9 @@ impl Verifier {
         let lookup = name.to_owned();
         let loaded = db::run(&self.pool, move |conn| grants::load_service(conn, &lookup)).await??;
         let name = name.to_owned();
+        let capacity = self.capacity;
         self.remember(version, |cache| {
-            if cache.services.len() >= MAX_CACHED_KEYS {
+            if cache.services.len() >= capacity {
                 cache.services.clear();
             }
             cache.services.insert(name, loaded);
@@ -268,6 +273,9 @@ impl Verifier {
     /// Caches a look-up only if no change was noticed while it ran, and only
     /// once the counter has been read at least once.
     fn remember(&self, version_before: Option<i64>, store: impl FnOnce(&mut Cache)) {
+        if self.capacity == 0 {
+            return;
+        }
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
         if version_before.is_some() && cache.version == version_before {
             store(&mut cache);

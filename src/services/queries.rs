@@ -1,0 +1,204 @@
+//! Queries on the `services` table. Every write runs in one transaction with
+//! [`changes::bump`], whose first statement is the write itself, so on SQLite
+//! it takes the write lock at once and waits its turn instead of failing on a
+//! stale read.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::domain::{NewService, ServiceKind};
+use crate::db::{DbConn, changes, is_unique_violation};
+use crate::schema::{apps, role_rules, roles, services};
+
+pub const KIND_FILE: &str = "file";
+
+/// A service as offered in a select.
+#[derive(Debug, Clone, Queryable)]
+pub struct ServiceOption {
+    pub id: i32,
+    pub name: String,
+    pub label: String,
+}
+
+/// Active file-storage services, for "Storage Service".
+pub fn file_storage_options(conn: &mut DbConn) -> QueryResult<Vec<ServiceOption>> {
+    services::table
+        .filter(services::kind.eq(KIND_FILE))
+        .filter(services::is_active.eq(true))
+        .order(services::label.asc())
+        .select((services::id, services::name, services::label))
+        .load(conn)
+}
+
+/// True when `id` is an active file-storage service.
+pub fn is_file_storage(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        services::table
+            .find(id)
+            .filter(services::kind.eq(KIND_FILE))
+            .filter(services::is_active.eq(true)),
+    ))
+    .get_result(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = services)]
+pub struct ServiceRow {
+    pub id: i32,
+    pub name: String,
+    pub label: String,
+    pub description: String,
+    pub kind: String,
+    pub is_active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ServiceRow {
+    /// The kind as the console shows it ("File storage" / "API").
+    pub fn kind_label(&self) -> &str {
+        ServiceKind::parse(&self.kind)
+            .map(ServiceKind::label)
+            .unwrap_or(&self.kind)
+    }
+}
+
+pub fn list(conn: &mut DbConn) -> QueryResult<Vec<ServiceRow>> {
+    services::table
+        .order(services::name.asc())
+        .select(ServiceRow::as_select())
+        .load(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<ServiceRow>> {
+    services::table
+        .find(id)
+        .select(ServiceRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("a service with this name already exists")]
+    NameTaken,
+    #[error("the service does not exist")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+fn name_taken_or(error: diesel::result::Error) -> WriteError {
+    if is_unique_violation(&error) {
+        WriteError::NameTaken
+    } else {
+        WriteError::Db(error)
+    }
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    service: &NewService,
+    now: NaiveDateTime,
+) -> Result<i32, WriteError> {
+    conn.transaction(|conn| {
+        let id = diesel::insert_into(services::table)
+            .values((
+                services::name.eq(service.name.as_str()),
+                services::label.eq(service.label.as_str()),
+                services::description.eq(&service.description),
+                services::kind.eq(service.kind.as_str()),
+                services::is_active.eq(service.is_active),
+                services::created_at.eq(now),
+                services::updated_at.eq(now),
+            ))
+            .returning(services::id)
+            .get_result::<i32>(conn)
+            .map_err(name_taken_or)?;
+        changes::bump(conn)?;
+        Ok(id)
+    })
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: i32,
+    service: &NewService,
+    now: NaiveDateTime,
+) -> Result<(), WriteError> {
+    conn.transaction(|conn| {
+        let updated = diesel::update(services::table.find(id))
+            .set((
+                services::name.eq(service.name.as_str()),
+                services::label.eq(service.label.as_str()),
+                services::description.eq(&service.description),
+                services::kind.eq(service.kind.as_str()),
+                services::is_active.eq(service.is_active),
+                services::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map_err(name_taken_or)?;
+        if updated == 0 {
+            return Err(WriteError::NotFound);
+        }
+        changes::bump(conn)?;
+        Ok(())
+    })
+}
+
+/// Deletes a service; its access rules go with it (ON DELETE CASCADE) and apps
+/// that stored their files on it are left with none (ON DELETE SET NULL).
+/// Returns the deleted service's name, or `None` when there was none.
+pub fn delete(conn: &mut DbConn, id: i32) -> QueryResult<Option<String>> {
+    conn.transaction(|conn| {
+        let name = diesel::delete(services::table.find(id))
+            .returning(services::name)
+            .get_result::<String>(conn)
+            .optional()?;
+        if name.is_some() {
+            changes::bump(conn)?;
+        }
+        Ok(name)
+    })
+}
+
+/// An access rule that names a service, with the role it belongs to.
+#[derive(Debug, Clone, Queryable)]
+pub struct RuleUse {
+    pub role_name: String,
+    pub component: String,
+}
+
+/// An app that stores its files on a service.
+#[derive(Debug, Clone, Queryable)]
+pub struct AppUse {
+    pub name: String,
+}
+
+/// What deleting a service affects.
+#[derive(Debug, Clone)]
+pub struct Usage {
+    pub rules: Vec<RuleUse>,
+    pub apps: Vec<AppUse>,
+}
+
+impl Usage {
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.apps.is_empty()
+    }
+}
+
+pub fn usage(conn: &mut DbConn, id: i32) -> QueryResult<Usage> {
+    let rules = role_rules::table
+        .inner_join(roles::table)
+        .filter(role_rules::service_id.eq(id))
+        .order((roles::name.asc(), role_rules::component.asc()))
+        .select((roles::name, role_rules::component))
+        .load(conn)?;
+    let apps = apps::table
+        .filter(apps::storage_service_id.eq(id))
+        .order(apps::name.asc())
+        .select((apps::name,))
+        .load(conn)?;
+    Ok(Usage { rules, apps })
+}
