@@ -1,0 +1,65 @@
+//! Benchmark helper for `bench/verify`: fills a keyward database with a service
+//! `db`, a role `bench` allowed GET on `db/*`, and N API keys with that role,
+//! written through keyward's own queries. Each key is printed once, one per
+//! line, to the output file (the benchmark's clients present them).
+//!
+//! Usage: load_keys DATABASE_URL COUNT KEYS_FILE ADMIN_ID
+
+use std::io::Write;
+
+use anyhow::Context;
+use keyward::apps::domain::{AppLocation, AppName, NewApp};
+use keyward::apps::key::ApiKey;
+use keyward::roles::domain::{NewRole, RoleName};
+use keyward::roles::rules::{Component, Rule, Verbs};
+use keyward::services::domain::{NewService, ServiceKind, ServiceLabel, ServiceName};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, url, count, keys_file, admin_id] = args.as_slice() else {
+        anyhow::bail!("usage: load_keys DATABASE_URL COUNT KEYS_FILE ADMIN_ID");
+    };
+    let count: usize = count.parse().context("COUNT must be a number")?;
+    let admin_id: i32 = admin_id.parse().context("ADMIN_ID must be a number")?;
+    let (pool, _) = keyward::db::connect(url, 1)?;
+    let mut conn = pool.get()?;
+    let now = chrono::Utc::now().naive_utc();
+
+    let service = NewService {
+        name: ServiceName::parse("db").map_err(anyhow::Error::msg)?,
+        label: ServiceLabel::parse("Database").map_err(anyhow::Error::msg)?,
+        description: String::new(),
+        kind: ServiceKind::Api,
+        is_active: true,
+    };
+    let service_id = keyward::services::queries::insert(&mut conn, &service, now)
+        .map_err(|e| anyhow::anyhow!("creating the service: {e}"))?;
+    let role = NewRole {
+        name: RoleName::parse("bench").map_err(anyhow::Error::msg)?,
+        description: String::new(),
+        is_active: true,
+    };
+    let role_id = keyward::roles::queries::insert(&mut conn, &role, admin_id, now)?;
+    let rule = Rule {
+        service_id: Some(service_id),
+        component: Component::parse("*").map_err(anyhow::Error::msg)?,
+        verbs: Verbs::parse(["GET"]).map_err(anyhow::Error::msg)?,
+    };
+    keyward::roles::queries::add_rule(&mut conn, role_id, &rule, now)?;
+
+    let mut out = std::io::BufWriter::new(std::fs::File::create(keys_file)?);
+    for i in 0..count {
+        let key = ApiKey::generate();
+        let app = NewApp {
+            name: AppName::parse(&format!("bench-{i}")).map_err(anyhow::Error::msg)?,
+            description: String::new(),
+            is_active: true,
+            location: AppLocation::NoStorage,
+            role_id: Some(role_id),
+        };
+        keyward::apps::queries::insert(&mut conn, &app, &key, admin_id, now)?;
+        writeln!(out, "{}", key.expose())?;
+    }
+    out.flush()?;
+    Ok(())
+}

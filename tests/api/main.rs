@@ -1,0 +1,9 @@
+//! keyward's integration tests: one binary, so the crate is linked once.
+//! Storage tests run on SQLite and on PostgreSQL (`storage_test!`).
+
+#[macro_use]
+mod helpers;
+
+mod browser;
+mod cli;
+mod foundation;
