@@ -6,11 +6,22 @@ async fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = match keyward::cli::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => error.exit(),
+        Err(error)
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            error.exit()
+        }
         Err(error) => {
             // clap's own report spans several lines; an operator's log wants one.
             let report = error.to_string();
-            let first = report.lines().next().unwrap_or_default().trim_start_matches("error: ");
+            let first = report
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ");
             eprintln!("keyward: {first} (see keyward --help)");
             std::process::exit(2);
         }

@@ -81,9 +81,19 @@ impl Application {
                         .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
                 )
                 .build();
-            App::new()
+            // The machine API, health and static files come first and skip the
+            // session and CSRF layers: no session look-up or write per
+            // verification or asset. Everything else is the signed-in console.
+            let console = web::scope("")
                 .wrap(from_fn(crate::csrf::protect))
                 .wrap(sessions)
+                .route("/", web::get().to(home))
+                .configure(auth::routes)
+                .configure(crate::apps::routes)
+                .configure(crate::roles::routes)
+                .configure(crate::services::routes)
+                .default_service(web::to(not_found));
+            App::new()
                 .wrap(from_fn(crate::http::security_headers))
                 .wrap(from_fn(crate::http::request_log))
                 .app_data(pool_data.clone())
@@ -102,18 +112,13 @@ impl Application {
                         .error_handler(form_error),
                 )
                 .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
-                .route("/", web::get().to(home))
                 .route("/livez", web::get().to(livez))
                 .configure(crate::verify::api::routes)
                 .route(
                     "/static/{file:.*}",
                     web::get().to(crate::static_files::serve),
                 )
-                .configure(auth::routes)
-                .configure(crate::apps::routes)
-                .configure(crate::roles::routes)
-                .configure(crate::services::routes)
-                .default_service(web::to(not_found))
+                .service(console)
         })
         .listen(listener)?
         .shutdown_timeout(10);

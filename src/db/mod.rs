@@ -72,7 +72,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
         if let DbConn::Sqlite(conn) = conn {
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
@@ -98,7 +98,9 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<(DbPool, Backend)> {
         )
     })?;
     if let DbConn::Sqlite(conn) = &mut first {
-        conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
+        // busy_timeout first: switching to WAL must wait for another process
+        // holding the file, not fail with "database is locked".
+        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
             .map_err(|e| anyhow::anyhow!("cannot open the SQLite database: {e}"))?;
     }
     run_migrations(&mut first)?;
