@@ -10,6 +10,8 @@ use askama::Template;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("missing or invalid CSRF token")]
     CsrfRejected,
     #[error("request body too large")]
@@ -60,6 +62,7 @@ impl AppError {
         let message = match &self {
             AppError::Api { .. } => return self,
             AppError::NotFound => "Not found.",
+            AppError::MethodNotAllowed => "This endpoint does not accept that method.",
             AppError::CsrfRejected => "Missing or invalid CSRF token.",
             AppError::PayloadTooLarge => "The request body is too large.",
             AppError::BadRequest(_) => "The request could not be understood.",
@@ -109,6 +112,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -153,6 +157,10 @@ impl ResponseError for AppError {
         }
         let (title, message) = match self {
             AppError::NotFound => ("Page not found", "There is nothing at this address."),
+            AppError::MethodNotAllowed => (
+                "Not allowed",
+                "This address does not accept that kind of request. Use the links and buttons on keyward's pages.",
+            ),
             AppError::CsrfRejected => (
                 "Request refused",
                 "This form has expired or did not come from keyward. Go back, reload the page and try again.",
@@ -203,6 +211,17 @@ pub fn form_error(
         UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge.into(),
         other => AppError::BadRequest(other.to_string()).into(),
     }
+}
+
+/// actix answers a known path with the wrong method by an empty 405; this
+/// renders it like every other error, as a page or as API JSON.
+pub fn method_not_allowed<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let (req, _) = res.into_parts();
+    let error = if req.path().starts_with("/api/") { AppError::MethodNotAllowed.for_api() } else { AppError::MethodNotAllowed };
+    let res = actix_web::dev::ServiceResponse::new(req, error.error_response()).map_into_right_body();
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(res))
 }
 
 /// Turns a bad JSON body into a DreamFactory-shaped 400 (413 when too large).

@@ -7,14 +7,15 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, TtlExtensionPolicy};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::auth::{self, admins, setup::SetupToken};
 use crate::config::Settings;
 use crate::db::{self, DbPool, settings};
-use crate::error::{AppError, BODY_LIMIT, form_error, json_error};
+use crate::error::{AppError, BODY_LIMIT, form_error, json_error, method_not_allowed};
 use crate::session::{CookieConfig, SignedInAdmin};
 use crate::session_store::{self, DieselSessionStore};
 use crate::verify::Verifier;
@@ -94,6 +95,7 @@ impl Application {
                 .configure(crate::services::routes)
                 .default_service(web::to(not_found));
             App::new()
+                .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
                 .wrap(from_fn(crate::http::security_headers))
                 .wrap(from_fn(crate::http::request_log))
                 .app_data(pool_data.clone())

@@ -29,61 +29,60 @@ pub struct ServiceInfo {
     pub active: bool,
 }
 
-pub fn load_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<KeyGrant>> {
-    let Some((app_id, app_name, app_active, role_id)) = apps::table
-        .filter(apps::key_hash.eq(key_hash))
-        .select((apps::id, apps::name, apps::is_active, apps::role_id))
-        .first::<(i32, String, bool, Option<i32>)>(conn)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let role = match role_id {
-        Some(role_id) => load_role(conn, role_id)?,
-        None => None,
-    };
-    Ok(Some(KeyGrant {
-        app_id,
-        app_name,
-        app_active,
-        role,
-    }))
-}
+/// One row per rule of the key's role (or one row with no rule): the app, its
+/// role and the role's rules come back in a single indexed query, which is
+/// what a cache miss costs.
+type GrantRow = (
+    i32,
+    String,
+    bool,
+    Option<i32>,
+    Option<String>,
+    Option<bool>,
+    // A rule's service (None also for "All services"); a rule row is known by
+    // its component, which is never NULL in the table.
+    Option<i32>,
+    Option<String>,
+    Option<i32>,
+);
 
-fn load_role(conn: &mut DbConn, role_id: i32) -> QueryResult<Option<RoleGrant>> {
-    let Some((id, name, active)) = roles::table
-        .find(role_id)
-        .select((roles::id, roles::name, roles::is_active))
-        .first::<(i32, String, bool)>(conn)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let rows: Vec<(Option<i32>, String, i32)> = role_rules::table
-        .filter(role_rules::role_id.eq(role_id))
+pub fn load_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<KeyGrant>> {
+    let rows: Vec<GrantRow> = apps::table
+        .left_join(roles::table.left_join(role_rules::table))
+        .filter(apps::key_hash.eq(key_hash))
         .select((
-            role_rules::service_id,
-            role_rules::component,
-            role_rules::verbs,
+            apps::id,
+            apps::name,
+            apps::is_active,
+            roles::id.nullable(),
+            roles::name.nullable(),
+            roles::is_active.nullable(),
+            role_rules::service_id.nullable(),
+            role_rules::component.nullable(),
+            role_rules::verbs.nullable(),
         ))
         .load(conn)?;
-    let rules = rows
-        .into_iter()
-        .filter_map(|(service_id, component, verbs)| {
-            // Stored rules were validated on the way in; skip one that is not.
-            Some(Rule {
-                service_id,
-                component: Component::parse(&component).ok()?,
-                verbs: Verbs::from_bits(verbs),
-            })
-        })
-        .collect();
-    Ok(Some(RoleGrant {
-        id,
-        name,
-        active,
-        rules,
-    }))
+    let Some((app_id, app_name, app_active, role_id, role_name, role_active, ..)) = rows.first().cloned() else {
+        return Ok(None);
+    };
+    let role = match (role_id, role_name, role_active) {
+        (Some(id), Some(name), Some(active)) => {
+            let rules = rows
+                .into_iter()
+                .filter_map(|(.., service_id, component, verbs)| {
+                    // Stored rules were validated on the way in; skip one that is not.
+                    Some(Rule {
+                        service_id,
+                        component: Component::parse(&component?).ok()?,
+                        verbs: Verbs::from_bits(verbs?),
+                    })
+                })
+                .collect();
+            Some(RoleGrant { id, name, active, rules })
+        }
+        _ => None,
+    };
+    Ok(Some(KeyGrant { app_id, app_name, app_active, role }))
 }
 
 pub fn load_service(conn: &mut DbConn, name: &str) -> QueryResult<Option<ServiceInfo>> {

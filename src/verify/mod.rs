@@ -40,6 +40,8 @@ const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// The default bound on cached keys. Beyond it (most likely a flood of unknown
 /// keys) the cache starts over rather than grow without bound.
 pub const DEFAULT_CACHE_CAPACITY: usize = 200_000;
+/// Bound on cached service names (requests can name services that do not exist).
+const MAX_CACHED_SERVICES: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -105,7 +107,7 @@ struct Cache {
 
 pub struct Verifier {
     pool: DbPool,
-    /// Most keys (and services) cached at once; 0 turns caching off.
+    /// Most keys cached at once; 0 turns the key cache off.
     capacity: usize,
     cache: RwLock<Cache>,
     last_used: Mutex<HashMap<i32, NaiveDateTime>>,
@@ -240,6 +242,9 @@ impl Verifier {
             .await??
             .map(Arc::new);
         let capacity = self.capacity;
+        if capacity == 0 {
+            return Ok(loaded);
+        }
         self.remember(version, |cache| {
             if cache.keys.len() >= capacity {
                 cache.keys.clear();
@@ -260,9 +265,9 @@ impl Verifier {
         let lookup = name.to_owned();
         let loaded = db::run(&self.pool, move |conn| grants::load_service(conn, &lookup)).await??;
         let name = name.to_owned();
-        let capacity = self.capacity;
+        // Services are few and always cached, even with the key cache off.
         self.remember(version, |cache| {
-            if cache.services.len() >= capacity {
+            if cache.services.len() >= MAX_CACHED_SERVICES {
                 cache.services.clear();
             }
             cache.services.insert(name, loaded);
@@ -273,9 +278,6 @@ impl Verifier {
     /// Caches a look-up only if no change was noticed while it ran, and only
     /// once the counter has been read at least once.
     fn remember(&self, version_before: Option<i64>, store: impl FnOnce(&mut Cache)) {
-        if self.capacity == 0 {
-            return;
-        }
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
         if version_before.is_some() && cache.version == version_before {
             store(&mut cache);
