@@ -1,5 +1,7 @@
 //! Loading what a key grants from the database, in the shape the cache keeps.
 
+use std::sync::atomic::AtomicI64;
+
 use diesel::prelude::*;
 
 use crate::db::DbConn;
@@ -7,12 +9,15 @@ use crate::roles::rules::{Component, Rule, Verbs};
 use crate::schema::{apps, role_rules, roles, services};
 
 /// Everything verification needs to know about one key.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct KeyGrant {
     pub app_id: i32,
     pub app_name: String,
     pub app_active: bool,
     pub role: Option<RoleGrant>,
+    /// The second (Unix time) of the last use handed to the last-used batch,
+    /// so a busy key is queued once a second rather than on every request.
+    pub last_queued: AtomicI64,
 }
 
 #[derive(Debug, Clone)]
@@ -82,7 +87,7 @@ pub fn load_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<KeyGran
         }
         _ => None,
     };
-    Ok(Some(KeyGrant { app_id, app_name, app_active, role }))
+    Ok(Some(KeyGrant { app_id, app_name, app_active, role, last_queued: AtomicI64::new(0) }))
 }
 
 pub fn load_service(conn: &mut DbConn, name: &str) -> QueryResult<Option<ServiceInfo>> {

@@ -21,6 +21,7 @@ pub mod extract;
 pub mod grants;
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -173,7 +174,7 @@ impl Verifier {
                 None,
             ));
         }
-        self.record_use(grant.app_id);
+        self.record_use(&grant);
         let Some(role_grant) = &grant.role else {
             return Ok(decide(
                 Code::NoRole,
@@ -309,10 +310,14 @@ impl Verifier {
         }
     }
 
-    fn record_use(&self, app_id: i32) {
-        let now = chrono::Utc::now().naive_utc();
+    fn record_use(&self, grant: &KeyGrant) {
+        let now = chrono::Utc::now();
+        let second = now.timestamp();
+        if grant.last_queued.swap(second, Ordering::Relaxed) == second {
+            return;
+        }
         if let Ok(mut pending) = self.last_used.lock() {
-            pending.insert(app_id, now);
+            pending.insert(grant.app_id, now.naive_utc());
         }
     }
 
