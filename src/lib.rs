@@ -18,3 +18,4 @@ pub mod startup;
 pub mod static_files;
 pub mod templates;
 pub mod verify;
+pub mod text;

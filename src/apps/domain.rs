@@ -48,19 +48,7 @@ pub struct AppName(String);
 
 impl AppName {
     pub fn parse(input: &str) -> Result<Self, String> {
-        let name = input.trim();
-        if name.is_empty() {
-            return Err("Application name required".into());
-        }
-        if name.chars().count() > MAX_NAME_CHARS {
-            return Err(format!(
-                "Application name must be at most {MAX_NAME_CHARS} characters"
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err("Application name cannot contain control characters".into());
-        }
-        Ok(AppName(name.to_owned()))
+        crate::text::required_line(input, MAX_NAME_CHARS, "Application name").map(AppName)
     }
 
     pub fn as_str(&self) -> &str {

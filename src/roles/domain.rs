@@ -33,19 +33,7 @@ pub struct RoleName(String);
 
 impl RoleName {
     pub fn parse(input: &str) -> Result<Self, String> {
-        let name = input.trim();
-        if name.is_empty() {
-            return Err("Role name required".into());
-        }
-        if name.chars().count() > MAX_NAME_CHARS {
-            return Err(format!(
-                "Role name must be at most {MAX_NAME_CHARS} characters"
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err("Role name cannot contain control characters".into());
-        }
-        Ok(RoleName(name.to_owned()))
+        crate::text::required_line(input, MAX_NAME_CHARS, "Role name").map(RoleName)
     }
 
     pub fn as_str(&self) -> &str {

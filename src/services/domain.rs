@@ -48,22 +48,15 @@ pub struct ServiceName(String);
 
 impl ServiceName {
     pub fn parse(input: &str) -> Result<Self, String> {
-        let name = input.trim();
-        if name.is_empty() {
-            return Err("Service name required".into());
-        }
-        if name.chars().count() > MAX_NAME_CHARS {
-            return Err(format!(
-                "Service name must be at most {MAX_NAME_CHARS} characters"
-            ));
-        }
-        if !name
+        // The character rule first: it is the more helpful message.
+        if !input
+            .trim()
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
         {
             return Err("Use only lowercase letters, digits, - and _".into());
         }
-        Ok(ServiceName(name.to_owned()))
+        crate::text::required_line(input, MAX_NAME_CHARS, "Service name").map(ServiceName)
     }
 
     pub fn as_str(&self) -> &str {
@@ -77,19 +70,7 @@ pub struct ServiceLabel(String);
 
 impl ServiceLabel {
     pub fn parse(input: &str) -> Result<Self, String> {
-        let label = input.trim();
-        if label.is_empty() {
-            return Err("Label required".into());
-        }
-        if label.chars().count() > MAX_LABEL_CHARS {
-            return Err(format!(
-                "Label must be at most {MAX_LABEL_CHARS} characters"
-            ));
-        }
-        if label.chars().any(char::is_control) {
-            return Err("Label cannot contain control characters".into());
-        }
-        Ok(ServiceLabel(label.to_owned()))
+        crate::text::required_line(input, MAX_LABEL_CHARS, "Label").map(ServiceLabel)
     }
 
     pub fn as_str(&self) -> &str {

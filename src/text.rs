@@ -1,0 +1,31 @@
+//! The rule most single-line form fields share: trimmed, required, bounded in
+//! characters (not bytes), free of control characters.
+
+/// Parses a required one-line text field called `what` ("Application name").
+pub fn required_line(input: &str, max_chars: usize, what: &str) -> Result<String, String> {
+    let value = input.trim();
+    if value.is_empty() {
+        return Err(format!("{what} required"));
+    }
+    if value.chars().count() > max_chars {
+        return Err(format!("{what} must be at most {max_chars} characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{what} cannot contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::required_line;
+
+    #[test]
+    fn trimmed_required_bounded_and_printable() {
+        assert_eq!(required_line("  Mobile ", 64, "Name").unwrap(), "Mobile");
+        assert_eq!(required_line(" \t ", 64, "Name").unwrap_err(), "Name required");
+        assert!(required_line(&"ü".repeat(64), 64, "Name").is_ok(), "64 characters, 128 bytes");
+        assert_eq!(required_line(&"x".repeat(65), 64, "Name").unwrap_err(), "Name must be at most 64 characters");
+        assert_eq!(required_line("a\u{7}b", 64, "Name").unwrap_err(), "Name cannot contain control characters");
+    }
+}
