@@ -138,15 +138,12 @@ impl Browser {
         self.client.title().await.expect("no title")
     }
 
-    /// The page's visible text.
+    /// The page's visible text; empty while a new page is still loading.
     pub async fn text(&self) -> String {
-        self.client
-            .find(Locator::Css("body"))
-            .await
-            .expect("no body")
-            .text()
-            .await
-            .unwrap_or_default()
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     /// Waits until the page shows `text`.

@@ -646,3 +646,220 @@ macro_rules! storage_test {
         }
     };
 }
+
+// ---- Services, roles, rules and keys, set up through the console's forms ----
+
+/// The key on the page that shows a new key once (`<input id="api-key" value="kw_...">`).
+pub fn shown_api_key(page: &TestResponse) -> Option<String> {
+    let at = page.body.find("id=\"api-key\"")?;
+    let start = page.body[..at].rfind('<')?;
+    let end = at + page.body[at..].find('>')?;
+    let value = page.body[start..end].split_once(" value=\"")?.1;
+    Some(html_unescape(&value[..value.find('"')?]))
+}
+
+/// An HTTP client as an API client or a reverse proxy has: no cookies, no redirects.
+pub fn api_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("cannot build the HTTP client")
+}
+
+/// `POST {address}/api/v1/verify` with `body`; asserts a 200 and returns its JSON.
+pub async fn verify_at(
+    client: &reqwest::Client,
+    address: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let response = client
+        .post(format!("{address}/api/v1/verify"))
+        .json(body)
+        .send()
+        .await
+        .expect("request failed");
+    let response = TestResponse::read(response).await;
+    assert_eq!(
+        response.status,
+        StatusCode::OK,
+        "verify {body} answered {}",
+        response.body
+    );
+    serde_json::from_str(&response.body)
+        .unwrap_or_else(|e| panic!("verify answered non-JSON ({e}): {}", response.body))
+}
+
+impl TestApp {
+    /// Creates an active service through its form; returns its id.
+    pub async fn create_service(&self, name: &str, kind: &str) -> i32 {
+        let label = format!("The {name} service");
+        let response = self
+            .post_form(
+                "/services",
+                &[
+                    ("name", name),
+                    ("label", &label),
+                    ("description", ""),
+                    ("kind", kind),
+                    ("is_active", "true"),
+                ],
+            )
+            .await;
+        response.assert_redirects_to("/services");
+        self.service_id(name)
+    }
+
+    /// The id of the service named `name`.
+    pub fn service_id(&self, name: &str) -> i32 {
+        use keyward::schema::services;
+        let mut conn = self.pool.get().expect("no database connection");
+        services::table
+            .filter(services::name.eq(name))
+            .select(services::id)
+            .first(&mut *conn)
+            .unwrap_or_else(|e| panic!("no service {name}: {e}"))
+    }
+
+    /// Creates an active role through its form; returns its id.
+    pub async fn create_role(&self, name: &str) -> i32 {
+        let response = self
+            .post_form(
+                "/roles",
+                &[("name", name), ("description", ""), ("is_active", "true")],
+            )
+            .await;
+        response.assert_redirects_to("/roles");
+        self.role_id(name)
+    }
+
+    /// The id of the role named `name`.
+    pub fn role_id(&self, name: &str) -> i32 {
+        use keyward::schema::roles;
+        let mut conn = self.pool.get().expect("no database connection");
+        roles::table
+            .filter(roles::name.eq(name))
+            .select(roles::id)
+            .first(&mut *conn)
+            .unwrap_or_else(|e| panic!("no role {name}: {e}"))
+    }
+
+    /// Adds a rule to a role through the "Add rule" form (no JavaScript):
+    /// `service_id` `None` is "All services", `verbs` like `["GET", "POST"]`.
+    /// Returns the new rule's id.
+    pub async fn add_rule(
+        &self,
+        role_id: i32,
+        service_id: Option<i32>,
+        component: &str,
+        verbs: &[&str],
+    ) -> i32 {
+        use keyward::schema::role_rules;
+        let service = service_id.map(|id| id.to_string()).unwrap_or_default();
+        let verb_fields: Vec<String> = verbs
+            .iter()
+            .map(|v| format!("verb_{}", v.to_lowercase()))
+            .collect();
+        let mut fields = vec![("service_id", service.as_str()), ("component", component)];
+        fields.extend(verb_fields.iter().map(|f| (f.as_str(), "on")));
+        let response = self
+            .post_form(&format!("/roles/{role_id}/rules"), &fields)
+            .await;
+        response.assert_redirects_to(&format!("/roles/{role_id}#rules"));
+        let mut conn = self.pool.get().expect("no database connection");
+        role_rules::table
+            .filter(role_rules::role_id.eq(role_id))
+            .order(role_rules::id.desc())
+            .select(role_rules::id)
+            .first(&mut *conn)
+            .expect("the new rule is not in the database")
+    }
+
+    /// Creates an active API key ("No Storage Required") with `role_id` as its
+    /// default role; returns the app's id and the key its page shows once.
+    pub async fn create_key(&self, name: &str, role_id: Option<i32>) -> (i32, String) {
+        let role = role_id.map(|id| id.to_string()).unwrap_or_default();
+        let response = self
+            .post_form(
+                "/api-keys",
+                &[
+                    ("name", name),
+                    ("description", ""),
+                    ("is_active", "true"),
+                    ("location", "0"),
+                    ("role_id", &role),
+                ],
+            )
+            .await;
+        let location = response.location().to_owned();
+        let app_id = location
+            .strip_prefix("/api-keys/")
+            .and_then(|rest| rest.strip_suffix("/key"))
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected redirect after creating a key: {location}"));
+        let page = self.get(&location).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let key = shown_api_key(&page)
+            .unwrap_or_else(|| panic!("the key page shows no key: {}", page.body));
+        (app_id, key)
+    }
+
+    /// Flips an API key's Active toggle on the list (without JavaScript).
+    pub async fn set_key_active(&self, app_id: i32, active: bool) {
+        let response = self
+            .post_form(
+                &format!("/api-keys/{app_id}/active"),
+                &[("active", if active { "true" } else { "false" })],
+            )
+            .await;
+        response.assert_redirects_to("/api-keys");
+    }
+
+    /// `POST /api/v1/verify` from an API client; asserts a 200, returns its JSON.
+    pub async fn verify(&self, body: &serde_json::Value) -> serde_json::Value {
+        verify_at(&api_client(), &self.address, body).await
+    }
+
+    /// Starts a second keyward on this app's database, as a load-balanced peer.
+    pub async fn start_peer(&self) -> Peer {
+        let running = run(self.settings.clone()).await;
+        Peer {
+            address: running.address,
+            client: api_client(),
+            handle: running.handle,
+            _server: running.server,
+        }
+    }
+}
+
+/// Another keyward instance on a `TestApp`'s database; stopped on drop (so
+/// declare it after the `TestApp` whose database it uses).
+pub struct Peer {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub client: reqwest::Client,
+    pub handle: actix_web::dev::ServerHandle,
+    _server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Peer {
+    /// `POST /api/v1/verify` on this instance; asserts a 200, returns its JSON.
+    pub async fn verify(&self, body: &serde_json::Value) -> serde_json::Value {
+        verify_at(&self.client, &self.address, body).await
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago, for a server the test
+/// starts as a separate process (nginx, chromedriver).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("no free port")
+        .port()
+}

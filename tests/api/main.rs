@@ -4,6 +4,11 @@
 #[macro_use]
 mod helpers;
 
+mod apps;
+mod apps_browser;
 mod browser;
 mod cli;
 mod foundation;
+mod nginx;
+mod verify;
+mod verify_browser;
