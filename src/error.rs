@@ -219,8 +219,13 @@ pub fn method_not_allowed<B>(
     res: actix_web::dev::ServiceResponse<B>,
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
     let (req, _) = res.into_parts();
-    let error = if req.path().starts_with("/api/") { AppError::MethodNotAllowed.for_api() } else { AppError::MethodNotAllowed };
-    let res = actix_web::dev::ServiceResponse::new(req, error.error_response()).map_into_right_body();
+    let error = if req.path().starts_with("/api/") {
+        AppError::MethodNotAllowed.for_api()
+    } else {
+        AppError::MethodNotAllowed
+    };
+    let res =
+        actix_web::dev::ServiceResponse::new(req, error.error_response()).map_into_right_body();
     Ok(actix_web::middleware::ErrorHandlerResponse::Response(res))
 }
 

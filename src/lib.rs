@@ -17,5 +17,5 @@ pub mod session_store;
 pub mod startup;
 pub mod static_files;
 pub mod templates;
-pub mod verify;
 pub mod text;
+pub mod verify;

@@ -35,8 +35,8 @@ impl Application {
     pub async fn build(config: Settings) -> anyhow::Result<Self> {
         let url = config.database_url.clone();
         let pool_size = config.pool_size;
-        let (pool, cookie_key, setup_token) = web::block(move || -> anyhow::Result<_> {
-            let (pool, _) = db::connect(&url, pool_size)?;
+        let (pool, backend, cookie_key, setup_token) = web::block(move || -> anyhow::Result<_> {
+            let (pool, backend) = db::connect(&url, pool_size)?;
             let mut conn = pool.get().context("cannot connect to the database")?;
             // One cookie key for every instance on this database, so a session
             // cookie stays valid across restarts and load-balanced instances.
@@ -48,7 +48,7 @@ impl Application {
                 .filter(|k| k.len() >= 64)
                 .context("stored cookie key is corrupt")?;
             let setup_token = (!admins::any_exist(&mut conn)?).then(crate::random::token);
-            Ok((pool, Key::from(&key), setup_token))
+            Ok((pool, backend, Key::from(&key), setup_token))
         })
         .await??;
 
@@ -65,7 +65,7 @@ impl Application {
         let store = DieselSessionStore::new(pool.clone());
         let idle = actix_web::cookie::time::Duration::seconds(config.session_idle.as_secs() as i64);
         let cookie_secure = config.cookie_secure;
-        let verifier = Verifier::new(pool.clone(), config.verify_cache_capacity);
+        let verifier = Verifier::new(pool.clone(), backend, config.verify_cache_capacity);
         verifier.spawn_background_tasks();
         let verifier_data = web::Data::new(verifier);
         let base_path = web::Data::new(ApiBasePath(config.api_base_path.clone()));
@@ -95,7 +95,10 @@ impl Application {
                 .configure(crate::services::routes)
                 .default_service(web::to(not_found));
             App::new()
-                .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
+                .wrap(
+                    ErrorHandlers::new()
+                        .handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed),
+                )
                 .wrap(from_fn(crate::http::security_headers))
                 .wrap(from_fn(crate::http::request_log))
                 .app_data(pool_data.clone())

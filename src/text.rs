@@ -23,9 +23,21 @@ mod tests {
     #[test]
     fn trimmed_required_bounded_and_printable() {
         assert_eq!(required_line("  Mobile ", 64, "Name").unwrap(), "Mobile");
-        assert_eq!(required_line(" \t ", 64, "Name").unwrap_err(), "Name required");
-        assert!(required_line(&"ü".repeat(64), 64, "Name").is_ok(), "64 characters, 128 bytes");
-        assert_eq!(required_line(&"x".repeat(65), 64, "Name").unwrap_err(), "Name must be at most 64 characters");
-        assert_eq!(required_line("a\u{7}b", 64, "Name").unwrap_err(), "Name cannot contain control characters");
+        assert_eq!(
+            required_line(" \t ", 64, "Name").unwrap_err(),
+            "Name required"
+        );
+        assert!(
+            required_line(&"ü".repeat(64), 64, "Name").is_ok(),
+            "64 characters, 128 bytes"
+        );
+        assert_eq!(
+            required_line(&"x".repeat(65), 64, "Name").unwrap_err(),
+            "Name must be at most 64 characters"
+        );
+        assert_eq!(
+            required_line("a\u{7}b", 64, "Name").unwrap_err(),
+            "Name cannot contain control characters"
+        );
     }
 }

@@ -82,7 +82,12 @@ impl ApiKey {
 
     /// Hex SHA-256 of the key: what the database stores and looks up.
     pub fn hash(&self) -> String {
-        hex::encode(Sha256::digest(self.0.as_bytes()))
+        hex::encode(self.digest())
+    }
+
+    /// The raw SHA-256 of the key (the verification cache's key).
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.0.as_bytes()).into()
     }
 
     /// The start of the key, enough for an admin to tell keys apart.

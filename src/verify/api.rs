@@ -34,7 +34,7 @@ pub struct VerifyRequest {
 struct VerifyResponse {
     valid: bool,
     code: Code,
-    message: String,
+    message: std::borrow::Cow<'static, str>,
     app: Option<Named>,
     role: Option<Named>,
     #[serde(skip_serializing_if = "Option::is_none")]

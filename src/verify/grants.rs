@@ -67,7 +67,9 @@ pub fn load_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<KeyGran
             role_rules::verbs.nullable(),
         ))
         .load(conn)?;
-    let Some((app_id, app_name, app_active, role_id, role_name, role_active, ..)) = rows.first().cloned() else {
+    let Some((app_id, app_name, app_active, role_id, role_name, role_active, ..)) =
+        rows.first().cloned()
+    else {
         return Ok(None);
     };
     let role = match (role_id, role_name, role_active) {
@@ -83,11 +85,22 @@ pub fn load_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<KeyGran
                     })
                 })
                 .collect();
-            Some(RoleGrant { id, name, active, rules })
+            Some(RoleGrant {
+                id,
+                name,
+                active,
+                rules,
+            })
         }
         _ => None,
     };
-    Ok(Some(KeyGrant { app_id, app_name, app_active, role, last_queued: AtomicI64::new(0) }))
+    Ok(Some(KeyGrant {
+        app_id,
+        app_name,
+        app_active,
+        role,
+        last_queued: AtomicI64::new(0),
+    }))
 }
 
 pub fn load_service(conn: &mut DbConn, name: &str) -> QueryResult<Option<ServiceInfo>> {

@@ -20,6 +20,7 @@ pub mod api;
 pub mod extract;
 pub mod grants;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
@@ -31,7 +32,7 @@ use serde::Serialize;
 
 use self::grants::{KeyGrant, ServiceInfo};
 use crate::apps::key::ApiKey;
-use crate::db::{self, DbPool, changes};
+use crate::db::{self, Backend, DbConn, DbPool, changes};
 use crate::error::AppError;
 use crate::roles::rules::{Verb, granted_verbs};
 use crate::schema::apps;
@@ -75,7 +76,7 @@ pub struct Named {
 #[derive(Debug, Clone)]
 pub struct Decision {
     pub code: Code,
-    pub message: String,
+    pub message: Cow<'static, str>,
     pub app: Option<Named>,
     pub role: Option<Named>,
     /// Whether the target was allowed; `None` when no target was asked about.
@@ -87,7 +88,7 @@ impl Decision {
         self.code == Code::Valid
     }
 
-    fn refused(code: Code, message: impl Into<String>) -> Self {
+    fn refused(code: Code, message: impl Into<Cow<'static, str>>) -> Self {
         Decision {
             code,
             message: message.into(),
@@ -102,7 +103,8 @@ impl Decision {
 struct Cache {
     /// The change counter the entries belong to; `None` until first polled.
     version: Option<i64>,
-    keys: HashMap<String, Option<Arc<KeyGrant>>>,
+    /// By the key's SHA-256 digest.
+    keys: HashMap<[u8; 32], Option<Arc<KeyGrant>>>,
     services: HashMap<String, Option<ServiceInfo>>,
 }
 
@@ -110,15 +112,18 @@ pub struct Verifier {
     pool: DbPool,
     /// Most keys cached at once; 0 turns the key cache off.
     capacity: usize,
+    /// Run look-ups on the request's own thread when a connection is idle.
+    inline_reads: bool,
     cache: RwLock<Cache>,
     last_used: Mutex<HashMap<i32, NaiveDateTime>>,
 }
 
 impl Verifier {
-    pub fn new(pool: DbPool, capacity: usize) -> Arc<Self> {
+    pub fn new(pool: DbPool, backend: Backend, capacity: usize) -> Arc<Self> {
         Arc::new(Verifier {
             pool,
             capacity,
+            inline_reads: backend == Backend::Sqlite,
             cache: RwLock::default(),
             last_used: Mutex::default(),
         })
@@ -146,7 +151,7 @@ impl Verifier {
                 ));
             }
         };
-        let Some(grant) = self.key_grant(key.hash()).await? else {
+        let Some(grant) = self.key_grant(key.digest()).await? else {
             return Ok(Decision::refused(
                 Code::NotFound,
                 "The API key is not known to keyward.",
@@ -160,7 +165,7 @@ impl Verifier {
             id: r.id,
             name: r.name.clone(),
         });
-        let decide = |code, message: String, allowed| Decision {
+        let decide = |code, message: Cow<'static, str>, allowed| Decision {
             code,
             message,
             app: Some(app.clone()),
@@ -170,7 +175,7 @@ impl Verifier {
         if !grant.app_active {
             return Ok(decide(
                 Code::Inactive,
-                format!("The app “{}” is inactive.", grant.app_name),
+                format!("The app “{}” is inactive.", grant.app_name).into(),
                 None,
             ));
         }
@@ -181,14 +186,15 @@ impl Verifier {
                 format!(
                     "The app “{}” has no role, so it may call nothing.",
                     grant.app_name
-                ),
+                )
+                .into(),
                 None,
             ));
         };
         if !role_grant.active {
             return Ok(decide(
                 Code::RoleInactive,
-                format!("The role “{}” is inactive.", role_grant.name),
+                format!("The role “{}” is inactive.", role_grant.name).into(),
                 None,
             ));
         }
@@ -226,21 +232,22 @@ impl Verifier {
                 "The API key is valid and allowed.".into(),
                 Some(true),
             ),
-            Err(message) => decide(Code::Forbidden, message, Some(false)),
+            Err(message) => decide(Code::Forbidden, message.into(), Some(false)),
         })
     }
 
-    async fn key_grant(&self, hash: String) -> Result<Option<Arc<KeyGrant>>, AppError> {
+    async fn key_grant(&self, digest: [u8; 32]) -> Result<Option<Arc<KeyGrant>>, AppError> {
         let version = {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(found) = cache.keys.get(&hash) {
+            if let Some(found) = cache.keys.get(&digest) {
                 return Ok(found.clone());
             }
             cache.version
         };
-        let lookup = hash.clone();
-        let loaded = db::run(&self.pool, move |conn| grants::load_key(conn, &lookup))
-            .await??
+        let hash = hex::encode(digest);
+        let loaded = self
+            .read(move |conn| grants::load_key(conn, &hash))
+            .await?
             .map(Arc::new);
         let capacity = self.capacity;
         if capacity == 0 {
@@ -250,7 +257,7 @@ impl Verifier {
             if cache.keys.len() >= capacity {
                 cache.keys.clear();
             }
-            cache.keys.insert(hash, loaded.clone());
+            cache.keys.insert(digest, loaded.clone());
         });
         Ok(loaded)
     }
@@ -264,7 +271,9 @@ impl Verifier {
             cache.version
         };
         let lookup = name.to_owned();
-        let loaded = db::run(&self.pool, move |conn| grants::load_service(conn, &lookup)).await??;
+        let loaded = self
+            .read(move |conn| grants::load_service(conn, &lookup))
+            .await?;
         let name = name.to_owned();
         // Services are few and always cached, even with the key cache off.
         self.remember(version, |cache| {
@@ -274,6 +283,24 @@ impl Verifier {
             cache.services.insert(name, loaded);
         });
         Ok(loaded)
+    }
+
+    /// A cache miss's database read. On SQLite in WAL mode a reader never
+    /// waits for the writer, and an indexed look-up on an idle connection takes
+    /// microseconds, less than the hop to the blocking pool; so it runs inline
+    /// when a connection is idle. Otherwise (none idle, or PostgreSQL over the
+    /// network) it goes through the blocking pool like every other query.
+    async fn read<R, F>(&self, work: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> QueryResult<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        if self.inline_reads
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return Ok(work(&mut conn)?);
+        }
+        Ok(db::run(&self.pool, work).await??)
     }
 
     /// Caches a look-up only if no change was noticed while it ran, and only
