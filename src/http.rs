@@ -66,3 +66,25 @@ pub async fn request_log<B: MessageBody>(
     );
     result
 }
+
+/// A numeric id from a URL path segment. Anything but plain digits (`+5`,
+/// `3x`, too large) names nothing, so it is a 404, not a 400 or 500.
+pub fn path_id(raw: &str) -> Result<i32, crate::error::AppError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(crate::error::AppError::NotFound);
+    }
+    raw.parse().map_err(|_| crate::error::AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_id;
+
+    #[test]
+    fn only_plain_numbers_are_ids() {
+        assert_eq!(path_id("42").ok(), Some(42));
+        for bad in ["", "new", "+5", "-1", "3x", "1.0", "99999999999"] {
+            assert!(path_id(bad).is_err(), "{bad:?}");
+        }
+    }
+}

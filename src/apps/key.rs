@@ -32,6 +32,8 @@ impl std::fmt::Debug for ApiKey {
 /// Why a presented key was refused before any look-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum KeyFormatError {
+    #[error("the key is empty")]
+    Empty,
     #[error("the key does not start with `kw_`")]
     Prefix,
     #[error("the key must be {KEY_CHARS} characters long")]
@@ -61,6 +63,9 @@ impl ApiKey {
 
     /// Checks the shape and checksum of a presented key.
     pub fn parse(input: &str) -> Result<Self, KeyFormatError> {
+        if input.is_empty() {
+            return Err(KeyFormatError::Empty);
+        }
         let rest = input.strip_prefix(PREFIX).ok_or(KeyFormatError::Prefix)?;
         if !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(KeyFormatError::Characters);
@@ -182,7 +187,7 @@ mod tests {
         let mut dashed = key.clone();
         dashed.replace_range(10..11, "-");
         assert_eq!(ApiKey::parse(&dashed), Err(KeyFormatError::Characters));
-        assert_eq!(ApiKey::parse(""), Err(KeyFormatError::Prefix));
+        assert_eq!(ApiKey::parse(""), Err(KeyFormatError::Empty));
         assert_eq!(ApiKey::parse("kw_é"), Err(KeyFormatError::Characters));
     }
 

@@ -170,6 +170,25 @@ pub fn is_connection_lost(error: &DieselError) -> bool {
     }
 }
 
+/// Runs blocking diesel work on actix's thread pool with a pooled connection.
+/// A pool that cannot hand out a connection means the database is unavailable.
+pub async fn run<R, F>(pool: &DbPool, work: F) -> Result<R, crate::error::AppError>
+where
+    F: FnOnce(&mut DbConn) -> R + Send + 'static,
+    R: Send + 'static,
+{
+    use crate::error::AppError;
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::DatabaseUnavailable(e.into()))?;
+        Ok(work(&mut conn))
+    })
+    .await
+    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,23 +222,4 @@ mod tests {
         assert_eq!(sqlite_path("sqlite://data/k.db"), "data/k.db");
         assert_eq!(sqlite_path("k.db"), "k.db");
     }
-}
-
-/// Runs blocking diesel work on actix's thread pool with a pooled connection.
-/// A pool that cannot hand out a connection means the database is unavailable.
-pub async fn run<R, F>(pool: &DbPool, work: F) -> Result<R, crate::error::AppError>
-where
-    F: FnOnce(&mut DbConn) -> R + Send + 'static,
-    R: Send + 'static,
-{
-    use crate::error::AppError;
-    let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| AppError::DatabaseUnavailable(e.into()))?;
-        Ok(work(&mut conn))
-    })
-    .await
-    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
 }

@@ -14,6 +14,7 @@ use self::queries::{InsertError, RoleRow, RuleRow};
 use crate::auth::login::see_other;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::http::path_id;
 use crate::session::SignedInAdmin;
 use crate::templates::{FieldErrors, render};
 
@@ -129,11 +130,6 @@ async fn create(
     }
 }
 
-/// A numeric id from the path; anything else is a 404.
-fn parse_id(raw: &str) -> Result<i32, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
 /// The rules section of a role's page: also the fragment htmx swaps in place.
 struct RulesView {
     role_id: i32,
@@ -240,7 +236,7 @@ async fn edit(
     path: web::Path<String>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let role = find_role(&pool, parse_id(&path)?).await?;
+    let role = find_role(&pool, path_id(&path)?).await?;
     edit_page(
         admin,
         &pool,
@@ -259,7 +255,7 @@ async fn update(
     form: web::Form<RoleForm>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let role = find_role(&pool, parse_id(&path)?).await?;
+    let role = find_role(&pool, path_id(&path)?).await?;
     let form = form.into_inner();
     let parsed = match NewRole::parse(&form) {
         Ok(parsed) => parsed,
@@ -341,7 +337,7 @@ async fn add_rule(
     form: web::Form<RuleForm>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let role = find_role(&pool, parse_id(&path)?).await?;
+    let role = find_role(&pool, path_id(&path)?).await?;
     let form = form.into_inner();
     let rule = match form.parse() {
         Ok(rule) => rule,
@@ -394,7 +390,7 @@ async fn remove_rule(
     path: web::Path<(String, String)>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let (role_id, rule_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let (role_id, rule_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let removed = db::run(&pool, move |conn| {
         queries::remove_rule(conn, role_id, rule_id)
     })
@@ -424,7 +420,7 @@ async fn confirm_delete(
     path: web::Path<String>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let role = find_role(&pool, parse_id(&path)?).await?;
+    let role = find_role(&pool, path_id(&path)?).await?;
     let id = role.id;
     let (app_names, rule_count) = db::run(&pool, move |conn| {
         Ok::<_, diesel::result::Error>((
@@ -450,7 +446,7 @@ async fn delete(
     path: web::Path<String>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let role = find_role(&pool, parse_id(&path)?).await?;
+    let role = find_role(&pool, path_id(&path)?).await?;
     let id = role.id;
     if !db::run(&pool, move |conn| queries::delete(conn, id)).await?? {
         return Err(AppError::NotFound);

@@ -16,6 +16,7 @@ use self::queries::{ServiceRow, Usage, WriteError};
 use crate::auth::login::see_other;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::http::path_id;
 use crate::session::SignedInAdmin;
 use crate::templates::{FieldErrors, render};
 
@@ -39,14 +40,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(confirm_delete))
             .route(web::post().to(delete)),
     );
-}
-
-/// A service id from the URL; anything but a plain number is not found.
-fn service_id(path: &str) -> Result<i32, AppError> {
-    if path.is_empty() || !path.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::NotFound);
-    }
-    path.parse().map_err(|_| AppError::NotFound)
 }
 
 #[derive(Template)]
@@ -118,7 +111,7 @@ async fn edit(
     path: web::Path<String>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let id = service_id(&path)?;
+    let id = path_id(&path)?;
     let service = db::run(&pool, move |conn| queries::find(conn, id))
         .await??
         .ok_or(AppError::NotFound)?;
@@ -146,7 +139,7 @@ async fn update(
     form: web::Form<ServiceForm>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let id = service_id(&path)?;
+    let id = path_id(&path)?;
     save(admin, Some(id), form.into_inner(), &pool).await
 }
 
@@ -216,7 +209,7 @@ async fn confirm_delete(
     path: web::Path<String>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let id = service_id(&path)?;
+    let id = path_id(&path)?;
     let found = db::run(&pool, move |conn| {
         let Some(service) = queries::find(conn, id)? else {
             return Ok(None);
@@ -241,27 +234,11 @@ async fn delete(
     path: web::Path<String>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let id = service_id(&path)?;
+    let id = path_id(&path)?;
     let name = db::run(&pool, move |conn| queries::delete(conn, id))
         .await??
         .ok_or(AppError::NotFound)?;
     log::info!("administrator {} deleted service {id}", admin.id);
     admin.session.flash(format!("Service “{name}” deleted."))?;
     Ok(see_other("/services"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_plain_numbers_are_service_ids() {
-        assert_eq!(service_id("5").unwrap(), 5);
-        for bad in ["", "new", "+5", "-1", "5a", "99999999999"] {
-            assert!(
-                matches!(service_id(bad), Err(AppError::NotFound)),
-                "{bad:?}"
-            );
-        }
-    }
 }

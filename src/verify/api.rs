@@ -82,14 +82,9 @@ async fn verify(
             ));
         }
     };
-    // An empty key is malformed here: the client did send the field.
-    let presented = if key.trim().is_empty() {
-        Some("-")
-    } else {
-        Some(key.as_str())
-    };
+    // The client did send the field, so an empty key is malformed, not missing.
     let decision = verifier
-        .verify(presented, target.as_ref())
+        .verify(Some(&key), target.as_ref())
         .await
         .map_err(AppError::for_api)?;
     let Decision {

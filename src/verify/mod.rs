@@ -135,7 +135,7 @@ impl Verifier {
         presented: Option<&str>,
         target: Option<&Target>,
     ) -> Result<Decision, AppError> {
-        let Some(presented) = presented.map(str::trim).filter(|k| !k.is_empty()) else {
+        let Some(presented) = presented.map(str::trim) else {
             return Ok(Decision::refused(
                 Code::Missing,
                 "No API key was sent. Send it in the X-API-Key header (or X-DreamFactory-API-Key, \
