@@ -56,6 +56,7 @@ fn main() -> anyhow::Result<()> {
             is_active: true,
             location: AppLocation::NoStorage,
             role_id: Some(role_id),
+            expires_at: None,
         };
         keyward::apps::queries::insert(&mut conn, &app, &key, admin_id, now)?;
         writeln!(out, "{}", key.expose())?;

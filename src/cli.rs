@@ -162,6 +162,7 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         workers: 0,
         api_base_path: args.api_base_path,
         verify_cache_capacity: args.verify_cache_capacity,
+        clock: crate::clock::system(),
     };
     let app = Application::build(settings).await?;
     log::info!("keyward listening on http://{}", app.address());

@@ -22,6 +22,8 @@ pub struct Settings {
     pub api_base_path: String,
     /// Most keys the verification cache holds; 0 turns it off.
     pub verify_cache_capacity: usize,
+    /// What "now" is for expiry and grace periods.
+    pub clock: crate::clock::SharedClock,
 }
 
 impl Settings {
@@ -36,6 +38,7 @@ impl Settings {
             workers: 0,
             api_base_path: "/api/v2/".into(),
             verify_cache_capacity: crate::verify::DEFAULT_CACHE_CAPACITY,
+            clock: crate::clock::system(),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! keyward: a self-hosted console and verifier for API keys.
 
+pub mod admins;
 pub mod apps;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod csrf;
 pub mod db;

@@ -18,6 +18,7 @@ diesel::table! {
         id -> Text,
         state -> Text,
         expires_at -> Timestamp,
+        admin_id -> Nullable<Integer>,
     }
 }
 
@@ -73,6 +74,9 @@ diesel::table! {
         created_by_id -> Nullable<Integer>,
         updated_by_id -> Nullable<Integer>,
         last_used_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        previous_key_hash -> Nullable<Text>,
+        previous_key_expires_at -> Nullable<Timestamp>,
     }
 }
 

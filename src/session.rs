@@ -13,7 +13,8 @@ use crate::error::AppError;
 pub struct TypedSession(Session);
 
 impl TypedSession {
-    const ADMIN_ID: &'static str = "admin_id";
+    /// Also read by the session store, which copies it into its own column.
+    pub const ADMIN_ID: &'static str = "admin_id";
     const CSRF: &'static str = "csrf";
     const FLASH: &'static str = "flash";
 

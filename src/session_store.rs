@@ -1,6 +1,8 @@
 //! actix-session's `SessionStore` over diesel: sessions live in the `sessions`
 //! table, so they survive a restart and every instance on one database shares
 //! them. Rows are keyed by the SHA-256 of the session key, never the key itself.
+//! Each row also names the administrator it is signed in as, so that all of an
+//! administrator's sessions can be ended at once ([`delete_for_admin`]).
 
 use std::collections::HashMap;
 
@@ -12,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{DbConn, DbPool};
 use crate::schema::sessions;
+use crate::session::TypedSession;
 
 type State = HashMap<String, String>;
 
@@ -45,6 +48,20 @@ fn row_id(key: &SessionKey) -> String {
 
 fn expiry(ttl: &Duration) -> NaiveDateTime {
     Utc::now().naive_utc() + chrono::Duration::seconds(ttl.whole_seconds())
+}
+
+/// The administrator a session state is signed in as. Values in the state are
+/// JSON-encoded, so `admin_id` is stored as e.g. `"5"`.
+fn signed_in_admin(state: &State) -> Option<i32> {
+    state
+        .get(TypedSession::ADMIN_ID)
+        .and_then(|value| serde_json::from_str(value).ok())
+}
+
+/// Ends every session of one administrator: run in the same transaction as the
+/// change that calls for it (deactivation, deletion, a new password).
+pub fn delete_for_admin(conn: &mut DbConn, admin_id: i32) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::admin_id.eq(admin_id))).execute(conn)
 }
 
 /// Deletes sessions whose idle time ran out; run periodically.
@@ -81,12 +98,14 @@ impl SessionStore for DieselSessionStore {
             .map_err(|e| SaveError::Other(anyhow::anyhow!("{e}")))?;
         let id = row_id(&key);
         let expires_at = expiry(ttl);
+        let admin_id = signed_in_admin(&session_state);
         self.with_conn(move |conn| {
             diesel::insert_into(sessions::table)
                 .values((
                     sessions::id.eq(id),
                     sessions::state.eq(state),
                     sessions::expires_at.eq(expires_at),
+                    sessions::admin_id.eq(admin_id),
                 ))
                 .execute(conn)
         })
@@ -105,12 +124,14 @@ impl SessionStore for DieselSessionStore {
             .map_err(|e| UpdateError::Serialization(e.into()))?;
         let id = row_id(&session_key);
         let expires_at = expiry(ttl);
+        let admin_id = signed_in_admin(&session_state);
         let updated = self
             .with_conn(move |conn| {
                 diesel::update(sessions::table.find(id))
                     .set((
                         sessions::state.eq(state),
                         sessions::expires_at.eq(expires_at),
+                        sessions::admin_id.eq(admin_id),
                     ))
                     .execute(conn)
             })
@@ -119,7 +140,12 @@ impl SessionStore for DieselSessionStore {
         if updated == 1 {
             return Ok(session_key);
         }
-        // The row expired or was deleted meanwhile: start a fresh session.
+        // The row was deleted while this request ran: signed out elsewhere, or
+        // the administrator's sessions were ended (deactivated, deleted, new
+        // password). Start a fresh session, but not a signed-in one: saving
+        // the state as it is would bring the ended session back.
+        let mut session_state = session_state;
+        session_state.remove(TypedSession::ADMIN_ID);
         self.save(session_state, ttl).await.map_err(|e| match e {
             SaveError::Serialization(e) => UpdateError::Serialization(e),
             SaveError::Other(e) => UpdateError::Other(e),

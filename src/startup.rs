@@ -65,9 +65,15 @@ impl Application {
         let store = DieselSessionStore::new(pool.clone());
         let idle = actix_web::cookie::time::Duration::seconds(config.session_idle.as_secs() as i64);
         let cookie_secure = config.cookie_secure;
-        let verifier = Verifier::new(pool.clone(), backend, config.verify_cache_capacity);
+        let verifier = Verifier::new(
+            pool.clone(),
+            backend,
+            config.verify_cache_capacity,
+            config.clock.clone(),
+        );
         verifier.spawn_background_tasks();
         let verifier_data = web::Data::new(verifier);
+        let clock = web::Data::new(config.clock.clone());
         let base_path = web::Data::new(ApiBasePath(config.api_base_path.clone()));
 
         let mut server = HttpServer::new(move || {
@@ -93,6 +99,7 @@ impl Application {
                 .configure(crate::apps::routes)
                 .configure(crate::roles::routes)
                 .configure(crate::services::routes)
+                .configure(crate::admins::routes)
                 .default_service(web::to(not_found));
             App::new()
                 .wrap(
@@ -106,6 +113,7 @@ impl Application {
                 .app_data(cookie_config.clone())
                 .app_data(verifier_data.clone())
                 .app_data(base_path.clone())
+                .app_data(clock.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(BODY_LIMIT)

@@ -34,7 +34,7 @@ function initCopyButtons(root) {
       try {
         if (!navigator.clipboard || !window.isSecureContext) throw new Error("clipboard unavailable");
         await navigator.clipboard.writeText(input.value);
-        button.textContent = "Copied";
+        button.textContent = button.dataset.copiedLabel || "Copied";
         say("Copied to the clipboard.");
       } catch (_) {
         input.focus();
@@ -48,4 +48,13 @@ function initCopyButtons(root) {
 document.addEventListener("DOMContentLoaded", () => {
   initLocationFields(document);
   initCopyButtons(document);
+});
+
+// API Keys list: when htmx swaps in a new table (search as you type, a filter,
+// a page link), say what it shows in the live region beside it. A region that
+// arrives with the new content would not be read out.
+document.addEventListener("htmx:after:swap", () => {
+  const table = document.getElementById("apps-table");
+  const status = document.getElementById("apps-status");
+  if (table && status) status.textContent = table.dataset.summary || "";
 });

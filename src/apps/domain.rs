@@ -1,7 +1,9 @@
 //! What the Create Application form becomes once it is valid.
 
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 
+use super::queries::AppRow;
 use crate::templates::FieldErrors;
 
 const MAX_NAME_CHARS: usize = 64;
@@ -27,9 +29,41 @@ pub struct AppForm {
     pub web_path: String,
     pub url: String,
     pub role_id: String,
+    /// "Expires": `YYYY-MM-DDTHH:MM` in UTC (a datetime-local input), or empty.
+    pub expires_at: String,
 }
 
 impl AppForm {
+    /// The form as the Edit Application page first shows a stored app.
+    pub fn from_stored(row: &AppRow, expires_at: Option<NaiveDateTime>) -> Self {
+        let (launch_path, web_path) = match row.location {
+            1 => (row.path.clone().unwrap_or_default(), String::new()),
+            3 => (String::new(), row.path.clone().unwrap_or_default()),
+            _ => (String::new(), String::new()),
+        };
+        AppForm {
+            name: row.name.clone(),
+            description: row.description.clone(),
+            is_active: row.is_active.then(|| "true".into()),
+            location: row.location.to_string(),
+            storage_service_id: row
+                .storage_service_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            storage_container: row
+                .storage_container
+                .clone()
+                .unwrap_or_else(|| DEFAULT_STORAGE_FOLDER.into()),
+            launch_path,
+            web_path,
+            url: row.url.clone().unwrap_or_default(),
+            role_id: row.role_id.map(|id| id.to_string()).unwrap_or_default(),
+            expires_at: expires_at
+                .map(|at| at.format(EXPIRY_FORMAT).to_string())
+                .unwrap_or_default(),
+        }
+    }
+
     /// A new app as the form first shows it: active, no storage, the default
     /// storage folder, no role.
     pub fn new_app() -> Self {
@@ -196,6 +230,7 @@ pub struct NewApp {
     pub is_active: bool,
     pub location: AppLocation,
     pub role_id: Option<i32>,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 impl NewApp {
@@ -209,6 +244,9 @@ impl NewApp {
             .map_err(|e| errors.add("description", e))
             .ok();
         let location = AppLocation::parse(form, &mut errors);
+        let expires_at = parse_expiry(&form.expires_at)
+            .map_err(|e| errors.add("expires_at", e))
+            .ok();
         let role_id = match form.role_id.trim() {
             "" => Some(None),
             id => id
@@ -217,19 +255,66 @@ impl NewApp {
                 .map_err(|_| errors.add("role_id", "Unknown role"))
                 .ok(),
         };
-        match (name, description, location, role_id) {
-            (Some(name), Some(description), Some(location), Some(role_id)) if errors.is_empty() => {
+        match (name, description, location, role_id, expires_at) {
+            (Some(name), Some(description), Some(location), Some(role_id), Some(expires_at))
+                if errors.is_empty() =>
+            {
                 Ok(NewApp {
                     name,
                     description,
                     is_active: form.is_active.is_some(),
                     location,
                     role_id,
+                    expires_at,
                 })
             }
             _ => Err(errors),
         }
     }
+}
+
+/// Where the application can be launched from, as DreamFactory shows it on
+/// the edit page: the file under its storage service (below the API base
+/// path), the path on this web server, or the remote URL.
+pub fn launch_url(
+    row: &AppRow,
+    storage_service_name: Option<&str>,
+    api_base_path: &str,
+) -> Option<String> {
+    match row.location {
+        1 => {
+            let service = storage_service_name?;
+            let folder = row
+                .storage_container
+                .as_deref()
+                .unwrap_or(DEFAULT_STORAGE_FOLDER);
+            let base = api_base_path.trim_end_matches('/');
+            let file = row.path.as_deref().unwrap_or("").trim_start_matches('/');
+            Some(format!(
+                "{base}/{service}/{}/{file}",
+                folder.trim_matches('/')
+            ))
+        }
+        3 => row.path.clone(),
+        2 => row.url.clone(),
+        _ => None,
+    }
+}
+
+/// The form's way of writing an expiry (a `datetime-local` value, UTC).
+pub const EXPIRY_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// "Expires": empty for never, else a UTC date and time.
+pub fn parse_expiry(input: &str) -> Result<Option<NaiveDateTime>, String> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    NaiveDateTime::parse_from_str(input, EXPIRY_FORMAT)
+        .or_else(|_| NaiveDateTime::parse_from_str(input, "%Y-%m-%dT%H:%M:%S"))
+        .or_else(|_| NaiveDateTime::parse_from_str(input, "%Y-%m-%d %H:%M"))
+        .map(Some)
+        .map_err(|_| "Enter a date and time like 2027-01-31T18:00 (UTC), or leave it empty".into())
 }
 
 #[cfg(test)]
@@ -254,6 +339,7 @@ mod tests {
                 "web_path" => form.web_path = v,
                 "url" => form.url = v,
                 "role_id" => form.role_id = v,
+                "expires_at" => form.expires_at = v,
                 _ => panic!("unknown field {k}"),
             }
         }
@@ -418,6 +504,99 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(errors.has("name") && errors.has("description") && errors.has("url"));
+    }
+
+    fn stored(
+        location: i32,
+        service: Option<i32>,
+        folder: Option<&str>,
+        path: Option<&str>,
+        url: Option<&str>,
+    ) -> AppRow {
+        AppRow {
+            id: 1,
+            name: "A".into(),
+            description: String::new(),
+            is_active: true,
+            location,
+            storage_service_id: service,
+            storage_container: folder.map(Into::into),
+            path: path.map(Into::into),
+            url: url.map(Into::into),
+            role_id: None,
+            key_hash: String::new(),
+            key_prefix: String::new(),
+        }
+    }
+
+    #[test]
+    fn launch_url_of_each_location() {
+        let base = "/api/v2/";
+        assert_eq!(
+            launch_url(&stored(0, None, None, None, None), None, base),
+            None
+        );
+        let file = stored(1, Some(1), Some("applications"), Some("index.html"), None);
+        assert_eq!(
+            launch_url(&file, Some("files"), base).as_deref(),
+            Some("/api/v2/files/applications/index.html")
+        );
+        assert_eq!(
+            launch_url(&file, None, base),
+            None,
+            "storage service deleted"
+        );
+        let web = stored(3, None, None, Some("/my-app/index.html"), None);
+        assert_eq!(
+            launch_url(&web, None, base).as_deref(),
+            Some("/my-app/index.html")
+        );
+        let remote = stored(2, None, None, None, Some("https://app.example.com/"));
+        assert_eq!(
+            launch_url(&remote, None, base).as_deref(),
+            Some("https://app.example.com/")
+        );
+    }
+
+    #[test]
+    fn a_stored_app_fills_the_form_it_came_from() {
+        let web = stored(3, None, None, Some("/my-app"), None);
+        let form = AppForm::from_stored(&web, None);
+        assert_eq!(
+            (
+                form.location.as_str(),
+                form.web_path.as_str(),
+                form.launch_path.as_str()
+            ),
+            ("3", "/my-app", "")
+        );
+        assert_eq!(
+            NewApp::parse(&form).unwrap().location,
+            AppLocation::WebServer {
+                path: "/my-app".into()
+            }
+        );
+    }
+
+    #[test]
+    fn expiry_is_optional_and_a_utc_date_time() {
+        assert_eq!(parse_expiry(" ").unwrap(), None);
+        let at = parse_expiry("2027-01-31T18:00").unwrap().unwrap();
+        assert_eq!(
+            at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            "2027-01-31 18:00:00"
+        );
+        assert!(parse_expiry("2027-01-31T18:00:30").unwrap().is_some());
+        for bad in ["tomorrow", "2027-13-01T00:00", "31/01/2027 18:00"] {
+            assert!(
+                parse_expiry(bad)
+                    .unwrap_err()
+                    .contains("like 2027-01-31T18:00"),
+                "{bad}"
+            );
+        }
+        let errors = NewApp::parse(&form(&[("name", "A"), ("expires_at", "soon")])).unwrap_err();
+        assert!(errors.has("expires_at"));
     }
 
     #[test]

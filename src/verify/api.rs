@@ -140,7 +140,9 @@ async fn forward_auth(
         .await
         .map_err(AppError::for_api)?;
     let status = match decision.code {
-        Code::Missing | Code::Malformed | Code::NotFound => StatusCode::UNAUTHORIZED,
+        Code::Missing | Code::Malformed | Code::NotFound | Code::Expired => {
+            StatusCode::UNAUTHORIZED
+        }
         Code::Valid if target.is_none() => {
             return Err(AppError::api(
                 StatusCode::FORBIDDEN,

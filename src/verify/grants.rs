@@ -2,6 +2,7 @@
 
 use std::sync::atomic::AtomicI64;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
@@ -15,6 +16,11 @@ pub struct KeyGrant {
     pub app_name: String,
     pub app_active: bool,
     pub role: Option<RoleGrant>,
+    /// The app's expiry, if it has one.
+    pub expires_at: Option<NaiveDateTime>,
+    /// Set when the presented key is the app's previous key (rolled over):
+    /// when its grace period ends.
+    pub replaced_until: Option<NaiveDateTime>,
     /// The second (Unix time) of the last use handed to the last-used batch,
     /// so a busy key is queued once a second rather than on every request.
     pub last_queued: AtomicI64,
@@ -38,45 +44,91 @@ pub struct ServiceInfo {
 /// role and the role's rules come back in a single indexed query, which is
 /// what a cache miss costs.
 type GrantRow = (
-    i32,
-    String,
-    bool,
-    Option<i32>,
-    Option<String>,
-    Option<bool>,
+    (
+        i32,
+        String,
+        bool,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    ),
+    (Option<i32>, Option<String>, Option<bool>),
     // A rule's service (None also for "All services"); a rule row is known by
     // its component, which is never NULL in the table.
-    Option<i32>,
-    Option<String>,
-    Option<i32>,
+    (Option<i32>, Option<String>, Option<i32>),
 );
 
-pub fn load_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<KeyGrant>> {
-    let rows: Vec<GrantRow> = apps::table
-        .left_join(roles::table.left_join(role_rules::table))
-        .filter(apps::key_hash.eq(key_hash))
-        .select((
+/// The columns of a [`GrantRow`].
+#[allow(clippy::type_complexity)]
+fn grant_columns() -> (
+    (
+        apps::id,
+        apps::name,
+        apps::is_active,
+        apps::expires_at,
+        apps::previous_key_expires_at,
+    ),
+    (
+        diesel::dsl::Nullable<roles::id>,
+        diesel::dsl::Nullable<roles::name>,
+        diesel::dsl::Nullable<roles::is_active>,
+    ),
+    (
+        diesel::dsl::Nullable<role_rules::service_id>,
+        diesel::dsl::Nullable<role_rules::component>,
+        diesel::dsl::Nullable<role_rules::verbs>,
+    ),
+) {
+    (
+        (
             apps::id,
             apps::name,
             apps::is_active,
+            apps::expires_at,
+            apps::previous_key_expires_at,
+        ),
+        (
             roles::id.nullable(),
             roles::name.nullable(),
             roles::is_active.nullable(),
+        ),
+        (
             role_rules::service_id.nullable(),
             role_rules::component.nullable(),
             role_rules::verbs.nullable(),
-        ))
+        ),
+    )
+}
+
+/// The grant of the app whose current key, or else whose previous key still
+/// in (or past) its grace period, has this hash.
+pub fn load_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<KeyGrant>> {
+    let current: Vec<GrantRow> = apps::table
+        .left_join(roles::table.left_join(role_rules::table))
+        .filter(apps::key_hash.eq(key_hash))
+        .select(grant_columns())
         .load(conn)?;
-    let Some((app_id, app_name, app_active, role_id, role_name, role_active, ..)) =
-        rows.first().cloned()
-    else {
-        return Ok(None);
-    };
+    if !current.is_empty() {
+        return Ok(grant(current, false));
+    }
+    let previous: Vec<GrantRow> = apps::table
+        .left_join(roles::table.left_join(role_rules::table))
+        .filter(apps::previous_key_hash.eq(key_hash))
+        .select(grant_columns())
+        .load(conn)?;
+    Ok(grant(previous, true))
+}
+
+fn grant(rows: Vec<GrantRow>, previous_key: bool) -> Option<KeyGrant> {
+    let (
+        (app_id, app_name, app_active, expires_at, previous_until),
+        (role_id, role_name, role_active),
+        _,
+    ) = rows.first().cloned()?;
     let role = match (role_id, role_name, role_active) {
         (Some(id), Some(name), Some(active)) => {
             let rules = rows
                 .into_iter()
-                .filter_map(|(.., service_id, component, verbs)| {
+                .filter_map(|(_, _, (service_id, component, verbs))| {
                     // Stored rules were validated on the way in; skip one that is not.
                     Some(Rule {
                         service_id,
@@ -94,13 +146,17 @@ pub fn load_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<KeyGran
         }
         _ => None,
     };
-    Ok(Some(KeyGrant {
+    // A previous key without an end (never written so) counts as ended.
+    let replaced_until = previous_key.then(|| previous_until.unwrap_or(NaiveDateTime::MIN));
+    Some(KeyGrant {
         app_id,
         app_name,
         app_active,
         role,
+        expires_at,
+        replaced_until,
         last_queued: AtomicI64::new(0),
-    }))
+    })
 }
 
 pub fn load_service(conn: &mut DbConn, name: &str) -> QueryResult<Option<ServiceInfo>> {

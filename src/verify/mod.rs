@@ -32,6 +32,7 @@ use serde::Serialize;
 
 use self::grants::{KeyGrant, ServiceInfo};
 use crate::apps::key::ApiKey;
+use crate::clock::SharedClock;
 use crate::db::{self, Backend, DbConn, DbPool, changes};
 use crate::error::AppError;
 use crate::roles::rules::{Verb, granted_verbs};
@@ -52,6 +53,7 @@ pub enum Code {
     Missing,
     Malformed,
     NotFound,
+    Expired,
     Inactive,
     NoRole,
     RoleInactive,
@@ -114,15 +116,18 @@ pub struct Verifier {
     capacity: usize,
     /// Run look-ups on the request's own thread when a connection is idle.
     inline_reads: bool,
+    /// Expiry and grace periods are judged against this clock.
+    clock: SharedClock,
     cache: RwLock<Cache>,
     last_used: Mutex<HashMap<i32, NaiveDateTime>>,
 }
 
 impl Verifier {
-    pub fn new(pool: DbPool, backend: Backend, capacity: usize) -> Arc<Self> {
+    pub fn new(pool: DbPool, backend: Backend, capacity: usize, clock: SharedClock) -> Arc<Self> {
         Arc::new(Verifier {
             pool,
             capacity,
+            clock,
             inline_reads: backend == Backend::Sqlite,
             cache: RwLock::default(),
             last_used: Mutex::default(),
@@ -172,6 +177,33 @@ impl Verifier {
             role: role.clone(),
             allowed,
         };
+        let now = self.clock.now();
+        if let Some(until) = grant.replaced_until
+            && until <= now
+        {
+            return Ok(decide(
+                Code::Expired,
+                format!(
+                    "This key was replaced by a new one and stopped working at {} UTC. Use the new key.",
+                    until.format("%Y-%m-%d %H:%M")
+                )
+                .into(),
+                None,
+            ));
+        }
+        if let Some(expires_at) = grant.expires_at
+            && expires_at <= now
+        {
+            return Ok(decide(
+                Code::Expired,
+                format!(
+                    "The API key expired at {} UTC.",
+                    expires_at.format("%Y-%m-%d %H:%M")
+                )
+                .into(),
+                None,
+            ));
+        }
         if !grant.app_active {
             return Ok(decide(
                 Code::Inactive,

@@ -863,3 +863,59 @@ pub fn free_port() -> u16 {
         .expect("no free port")
         .port()
 }
+
+/// A browser of its own: a cookie jar, an HTTP client using it and the CSRF
+/// token of the last page it showed. `TestApp::swap_browser` puts it in the
+/// app's place, so the app's helpers act as this browser (e.g. the same
+/// administrator signed in twice, or two administrators at once).
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+    pub csrf: Option<String>,
+}
+
+impl Default for Browser {
+    /// A browser with no cookies yet.
+    fn default() -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("cannot build the HTTP client");
+        Browser {
+            client,
+            jar,
+            csrf: None,
+        }
+    }
+}
+
+impl TestApp {
+    /// Exchanges the browser this app's requests go through with `browser`;
+    /// call it again to switch back.
+    pub fn swap_browser(&mut self, browser: &mut Browser) {
+        std::mem::swap(&mut self.client, &mut browser.client);
+        std::mem::swap(&mut self.jar, &mut browser.jar);
+        std::mem::swap(
+            self.csrf.get_mut().expect("CSRF token lock poisoned"),
+            &mut browser.csrf,
+        );
+    }
+
+    /// A new browser signed in as `email`; the app keeps its own browser.
+    pub async fn signed_in_browser(&mut self, email: &str, password: &str) -> Browser {
+        let mut browser = Browser::default();
+        self.swap_browser(&mut browser);
+        let response = self.login(email, password).await;
+        self.swap_browser(&mut browser);
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "sign-in as {email} failed: {}",
+            response.body
+        );
+        browser
+    }
+}

@@ -4,11 +4,15 @@
 #[macro_use]
 mod helpers;
 
+mod admins;
 mod apps;
 mod apps_browser;
+mod apps_lifecycle;
+mod apps_list;
 mod browser;
 mod cli;
 mod foundation;
+mod lifecycle_browser;
 mod nginx;
 mod verify;
 mod verify_browser;

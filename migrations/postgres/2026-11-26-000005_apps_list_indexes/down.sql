@@ -1,0 +1,7 @@
+DROP INDEX apps_never_used_is_active_id;
+DROP INDEX apps_never_used_id;
+DROP INDEX apps_is_active_last_used_at_id;
+DROP INDEX apps_is_active_created_at_id;
+DROP INDEX apps_is_active_name;
+DROP INDEX apps_last_used_at_id;
+DROP INDEX apps_created_at_id;
