@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::domain::{AppForm, NewApp, launch_url};
 use super::key::ApiKey;
 use super::queries::{self, AppDetail};
-use super::{form_page, show_new_key, write_errors};
+use super::{form_page, insert_with_new_key, show_new_key, write_errors};
 use crate::auth::login::see_other;
 use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
@@ -379,17 +379,10 @@ async fn duplicate(
             return page(admin, errors);
         }
     };
-    let key = ApiKey::generate();
     let (now, admin_id) = (clock.now(), admin.id);
-    let inserted = {
-        let key = key.clone();
-        db::run(&pool, move |conn| {
-            queries::insert(conn, &app, &key, admin_id, now)
-        })
-        .await?
-    };
+    let inserted = insert_with_new_key(&pool, app, admin_id, now).await?;
     match inserted {
-        Ok(new_id) => {
+        Ok((new_id, key)) => {
             log::info!(
                 "administrator {admin_id} duplicated app {} as app {new_id}",
                 detail.row.id

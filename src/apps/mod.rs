@@ -311,6 +311,22 @@ fn write_errors(error: InsertError) -> Result<FieldErrors, AppError> {
     Ok(errors)
 }
 
+/// Creates an app with a fresh key; the key comes back to be shown once.
+async fn insert_with_new_key(
+    pool: &DbPool,
+    app: NewApp,
+    admin_id: i32,
+    now: NaiveDateTime,
+) -> Result<Result<(i32, ApiKey), InsertError>, AppError> {
+    let key = ApiKey::generate();
+    let inserted = db::run(pool, {
+        let key = key.clone();
+        move |conn| queries::insert(conn, &app, &key, admin_id, now)
+    })
+    .await?;
+    Ok(inserted.map(|id| (id, key)))
+}
+
 /// After a key was made (created, rolled, duplicated): Post/Redirect/Get to
 /// the page that shows it once.
 fn show_new_key(
@@ -349,17 +365,10 @@ async fn create(
         Ok(app) => app,
         Err(errors) => return form_page(admin, &pool, form, errors, None).await,
     };
-    let key = ApiKey::generate();
     let admin_id = admin.id;
-    let inserted = {
-        let key = key.clone();
-        db::run(&pool, move |conn| {
-            queries::insert(conn, &app, &key, admin_id, now)
-        })
-        .await?
-    };
+    let inserted = insert_with_new_key(&pool, app, admin_id, now).await?;
     match inserted {
-        Ok(app_id) => {
+        Ok((app_id, key)) => {
             log::info!("administrator {admin_id} created app {app_id}");
             show_new_key(&admin, &cookies, app_id, &key)
         }

@@ -421,6 +421,44 @@ fn write_error(conn: &mut DbConn, app: &NewApp, error: DieselError) -> InsertErr
     }
 }
 
+/// The columns the Create and Edit Application forms write.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = apps, treat_none_as_null = true)]
+struct AppFields<'a> {
+    name: &'a str,
+    description: &'a str,
+    is_active: bool,
+    location: i32,
+    storage_service_id: Option<i32>,
+    storage_container: Option<&'a str>,
+    path: Option<&'a str>,
+    url: Option<&'a str>,
+    role_id: Option<i32>,
+    expires_at: Option<NaiveDateTime>,
+    updated_at: NaiveDateTime,
+    updated_by_id: i32,
+}
+
+impl<'a> AppFields<'a> {
+    fn new(app: &'a NewApp, admin_id: i32, now: NaiveDateTime) -> Self {
+        let (storage_service_id, storage_container, path, url) = location_columns(&app.location);
+        AppFields {
+            name: app.name.as_str(),
+            description: &app.description,
+            is_active: app.is_active,
+            location: app.location.code(),
+            storage_service_id,
+            storage_container,
+            path,
+            url,
+            role_id: app.role_id,
+            expires_at: app.expires_at,
+            updated_at: now,
+            updated_by_id: admin_id,
+        }
+    }
+}
+
 /// Writes a new app with the hash and display prefix of its key. Runs in one
 /// transaction whose first statement is the write, so on SQLite it takes the
 /// write lock at once and waits its turn instead of failing on a stale read.
@@ -432,26 +470,14 @@ pub fn insert(
     now: NaiveDateTime,
 ) -> Result<i32, InsertError> {
     check_references(conn, app)?;
-    let (storage_service_id, storage_container, path, url) = location_columns(&app.location);
     let result = conn.transaction(|conn| {
         diesel::insert_into(apps::table)
             .values((
-                apps::name.eq(app.name.as_str()),
-                apps::description.eq(&app.description),
-                apps::is_active.eq(app.is_active),
-                apps::location.eq(app.location.code()),
-                apps::storage_service_id.eq(storage_service_id),
-                apps::storage_container.eq(storage_container),
-                apps::path.eq(path),
-                apps::url.eq(url),
-                apps::role_id.eq(app.role_id),
-                apps::expires_at.eq(app.expires_at),
+                AppFields::new(app, admin_id, now),
                 apps::key_hash.eq(key.hash()),
                 apps::key_prefix.eq(key.display_prefix()),
                 apps::created_at.eq(now),
-                apps::updated_at.eq(now),
                 apps::created_by_id.eq(admin_id),
-                apps::updated_by_id.eq(admin_id),
             ))
             .returning(apps::id)
             .get_result::<i32>(conn)
@@ -471,23 +497,9 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<bool, InsertError> {
     check_references(conn, app)?;
-    let (storage_service_id, storage_container, path, url) = location_columns(&app.location);
     let result = conn.transaction(|conn| {
         let updated = diesel::update(apps::table.find(id))
-            .set((
-                apps::name.eq(app.name.as_str()),
-                apps::description.eq(&app.description),
-                apps::is_active.eq(app.is_active),
-                apps::location.eq(app.location.code()),
-                apps::storage_service_id.eq(storage_service_id),
-                apps::storage_container.eq(storage_container),
-                apps::path.eq(path),
-                apps::url.eq(url),
-                apps::role_id.eq(app.role_id),
-                apps::expires_at.eq(app.expires_at),
-                apps::updated_at.eq(now),
-                apps::updated_by_id.eq(admin_id),
-            ))
+            .set(AppFields::new(app, admin_id, now))
             .execute(conn)?;
         crate::db::changes::bump(conn)?;
         Ok(updated == 1)
