@@ -1,7 +1,7 @@
 //! CSRF protection for every state-changing request of the console.
 //!
-//! The session holds a random token; every POST/PUT/PATCH/DELETE outside the
-//! machine API (`/api/`) must carry it, either in the `X-CSRF-Token` header
+//! The session holds a random token; every POST/PUT/PATCH/DELETE to the
+//! console (the machine API is routed outside it) must carry it, either in the `X-CSRF-Token` header
 //! (htmx) or as the `csrf_token` field of a URL-encoded form. The check sits in
 //! middleware so a new form cannot forget it. Requests without a valid token
 //! get 403 before any handler runs.
@@ -17,6 +17,7 @@ use futures_util::StreamExt;
 use subtle::ConstantTimeEq;
 
 use crate::error::{AppError, BODY_LIMIT};
+use crate::session::TypedSession;
 
 pub const FORM_FIELD: &str = "csrf_token";
 pub const HEADER: &str = "X-CSRF-Token";
@@ -25,9 +26,7 @@ pub async fn protect<B: MessageBody>(
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        || req.path().starts_with("/api/")
-    {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.call(req).await?.map_into_left_body());
     }
     match check(&mut req).await {
@@ -37,7 +36,7 @@ pub async fn protect<B: MessageBody>(
 }
 
 async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
-    let expected = req.get_session().get::<String>("csrf").ok().flatten();
+    let expected = TypedSession::of(&req.get_session()).expected_csrf_token();
     let sent = match req.headers().get(HEADER) {
         Some(value) => value.to_str().ok().map(str::to_owned),
         None if is_form(req) => {

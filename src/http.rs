@@ -67,6 +67,11 @@ pub async fn request_log<B: MessageBody>(
     result
 }
 
+/// True for a request htmx made (it answers with a fragment, not a page).
+pub fn is_htmx(req: &actix_web::HttpRequest) -> bool {
+    req.headers().get("HX-Request").is_some_and(|v| v == "true")
+}
+
 /// A numeric id from a URL path segment. Anything but plain digits (`+5`,
 /// `3x`, too large) names nothing, so it is a 404, not a 400 or 500.
 pub fn path_id(raw: &str) -> Result<i32, crate::error::AppError> {

@@ -87,6 +87,13 @@ pub struct CookieConfig {
     pub secure: bool,
 }
 
+impl TypedSession {
+    /// The typed view of a session a middleware already holds.
+    pub fn of(session: &Session) -> Self {
+        TypedSession(session.clone())
+    }
+}
+
 impl FromRequest for TypedSession {
     type Error = actix_web::Error;
     type Future = std::future::Ready<Result<Self, Self::Error>>;

@@ -153,10 +153,6 @@ impl Application {
         self.address
     }
 
-    pub fn port(&self) -> u16 {
-        self.address.port()
-    }
-
     /// The one-time setup URL, while no administrator exists.
     pub fn setup_url(&self) -> Option<String> {
         self.setup_token

@@ -76,9 +76,7 @@ impl EditInfo {
 }
 
 async fn find(pool: &DbPool, id: i32) -> Result<AppDetail, AppError> {
-    db::run(pool, move |conn| queries::detail(conn, id))
-        .await??
-        .ok_or(AppError::NotFound)
+    db::run_found(pool, move |conn| queries::detail(conn, id)).await
 }
 
 async fn edit(
@@ -290,9 +288,7 @@ async fn delete(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
     let id = path_id(&path)?;
-    let name = db::run(&pool, move |conn| queries::delete(conn, id))
-        .await??
-        .ok_or(AppError::NotFound)?;
+    let name = db::run_found(&pool, move |conn| queries::delete(conn, id)).await?;
     log::info!("administrator {} deleted app {id}", admin.id);
     admin.session.flash(format!("API key “{name}” deleted."))?;
     Ok(see_other("/api-keys"))

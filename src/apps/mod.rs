@@ -115,7 +115,7 @@ struct TablePartial {
 /// (back button after htmx pushed a URL) asks for the whole page.
 fn wants_fragment(req: &HttpRequest) -> bool {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    header("HX-Request") == Some("true")
+    crate::http::is_htmx(req)
         && header("HX-History-Restore-Request").is_none()
         && header("HX-Request-Type") != Some("full")
 }
@@ -210,7 +210,7 @@ async fn set_active(
     .await??
     .ok_or(AppError::NotFound)?;
     log::info!("administrator {admin_id} set app {app_id} active={active}");
-    if req.headers().get("HX-Request").is_some_and(|v| v == "true") {
+    if crate::http::is_htmx(&req) {
         return render(
             StatusCode::OK,
             &RowPartial {
@@ -397,9 +397,8 @@ async fn show_key(
     cookies: web::Data<CookieConfig>,
 ) -> Result<HttpResponse, AppError> {
     let app_id = crate::http::path_id(&path)?;
-    let (app_name, key_prefix) = db::run(&pool, move |conn| queries::name_and_prefix(conn, app_id))
-        .await??
-        .ok_or(AppError::NotFound)?;
+    let (app_name, key_prefix) =
+        db::run_found(&pool, move |conn| queries::name_and_prefix(conn, app_id)).await?;
     let mut response = HttpResponse::Ok();
     let key = reveal::unseal(&req, &mut response, &admin.session, &cookies, app_id);
     let page = KeyPage {

@@ -521,28 +521,26 @@ pub fn roll(
     conn.transaction(|conn| {
         // The write comes first (SQLite write lock); it reads the old hash in
         // the same statement, so a concurrent roll cannot slip in between.
-        let previous_hash = old_key_until
-            .map(|_| apps::key_hash)
-            .map(|column| column.nullable());
-        let updated = match previous_hash {
-            Some(old_hash) => diesel::update(apps::table.find(id))
+        let new_key_columns = (
+            apps::key_hash.eq(new_key.hash()),
+            apps::key_prefix.eq(new_key.display_prefix()),
+            apps::updated_at.eq(now),
+            apps::updated_by_id.eq(admin_id),
+        );
+        let target = diesel::update(apps::table.find(id));
+        let updated = match old_key_until {
+            Some(until) => target
                 .set((
-                    apps::previous_key_hash.eq(old_hash),
-                    apps::previous_key_expires_at.eq(old_key_until),
-                    apps::key_hash.eq(new_key.hash()),
-                    apps::key_prefix.eq(new_key.display_prefix()),
-                    apps::updated_at.eq(now),
-                    apps::updated_by_id.eq(admin_id),
+                    apps::previous_key_hash.eq(apps::key_hash.nullable()),
+                    apps::previous_key_expires_at.eq(until),
+                    new_key_columns,
                 ))
                 .execute(conn)?,
-            None => diesel::update(apps::table.find(id))
+            None => target
                 .set((
                     apps::previous_key_hash.eq(None::<String>),
                     apps::previous_key_expires_at.eq(None::<NaiveDateTime>),
-                    apps::key_hash.eq(new_key.hash()),
-                    apps::key_prefix.eq(new_key.display_prefix()),
-                    apps::updated_at.eq(now),
-                    apps::updated_by_id.eq(admin_id),
+                    new_key_columns,
                 ))
                 .execute(conn)?,
         };

@@ -189,6 +189,17 @@ where
     .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
 }
 
+/// As [`run`], for a look-up by id: nothing found is a 404.
+pub async fn run_found<T, F>(pool: &DbPool, work: F) -> Result<T, crate::error::AppError>
+where
+    F: FnOnce(&mut DbConn) -> diesel::QueryResult<Option<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, work)
+        .await??
+        .ok_or(crate::error::AppError::NotFound)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -226,9 +226,7 @@ async fn edit_page(
 }
 
 async fn find_role(pool: &DbPool, id: i32) -> Result<RoleRow, AppError> {
-    db::run(pool, move |conn| queries::find(conn, id))
-        .await??
-        .ok_or(AppError::NotFound)
+    db::run_found(pool, move |conn| queries::find(conn, id)).await
 }
 
 async fn edit(
@@ -303,10 +301,6 @@ async fn update(
     }
 }
 
-fn is_htmx(req: &HttpRequest) -> bool {
-    req.headers().get("HX-Request").is_some_and(|v| v == "true")
-}
-
 /// After a rule change: the fragment for htmx, or Post/Redirect/Get.
 async fn rules_changed(
     req: &HttpRequest,
@@ -315,7 +309,7 @@ async fn rules_changed(
     role_id: i32,
     message: String,
 ) -> Result<HttpResponse, AppError> {
-    if is_htmx(req) {
+    if crate::http::is_htmx(req) {
         let partial = RulesView::load(
             pool,
             role_id,
@@ -367,7 +361,7 @@ async fn rule_form_errors(
     form: RuleForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    if is_htmx(req) {
+    if crate::http::is_htmx(req) {
         let partial =
             RulesView::load(pool, role.id, admin.csrf_token.clone(), form, errors).await?;
         return render(StatusCode::OK, &RulesPartial { partial });

@@ -112,9 +112,7 @@ async fn edit(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
     let id = path_id(&path)?;
-    let service = db::run(&pool, move |conn| queries::find(conn, id))
-        .await??
-        .ok_or(AppError::NotFound)?;
+    let service = db::run_found(&pool, move |conn| queries::find(conn, id)).await?;
     let form = ServiceForm {
         name: service.name,
         label: service.label,
@@ -235,9 +233,7 @@ async fn delete(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
     let id = path_id(&path)?;
-    let name = db::run(&pool, move |conn| queries::delete(conn, id))
-        .await??
-        .ok_or(AppError::NotFound)?;
+    let name = db::run_found(&pool, move |conn| queries::delete(conn, id)).await?;
     log::info!("administrator {} deleted service {id}", admin.id);
     admin.session.flash(format!("Service “{name}” deleted."))?;
     Ok(see_other("/services"))

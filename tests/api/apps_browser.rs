@@ -116,16 +116,6 @@ async fn wait_for_location_fields(browser: &Browser, location: &str) {
     .await;
 }
 
-/// Waits until the page shows `text`. A page still loading after a click has
-/// no body yet; that is "not yet", not a failure.
-async fn wait_for_text(browser: &Browser, text: &str) {
-    eventually(WAIT, &format!("the page to show {text:?}"), || async {
-        let body = browser.client.find(Locator::Css("body")).await.ok()?;
-        body.text().await.ok()?.contains(text).then_some(())
-    })
-    .await;
-}
-
 /// The value a form control holds now.
 async fn value_of(browser: &Browser, label: &str) -> String {
     browser
@@ -157,12 +147,12 @@ async fn an_admin_creates_a_key_in_the_browser_and_sees_it_once() {
         .await;
     browser.click_button("Save").await;
     browser.wait_for_path("/roles").await;
-    wait_for_text(&browser, "Role “Readers” created.").await;
+    browser.wait_for_text("Role “Readers” created.").await;
 
     // The API Keys page, empty, from the navbar.
     click_link(&browser, "API Keys").await;
     browser.wait_for_path("/api-keys").await;
-    wait_for_text(&browser, "No API keys yet").await;
+    browser.wait_for_text("No API keys yet").await;
     click_link(&browser, "Create API key").await;
     browser.wait_for_path("/api-keys/new").await;
     assert_eq!(browser.title().await, "Create Application · keyward");
@@ -222,7 +212,7 @@ async fn an_admin_creates_a_key_in_the_browser_and_sees_it_once() {
     browser.screenshot("api-keys-form").await;
 
     browser.click_button("Save").await;
-    wait_for_text(&browser, "API key created").await;
+    browser.wait_for_text("API key created").await;
     let key_page = browser.path().await;
     let app_id: i32 = key_page
         .strip_prefix("/api-keys/")
@@ -237,7 +227,7 @@ async fn an_admin_creates_a_key_in_the_browser_and_sees_it_once() {
         "key {key:?}"
     );
     assert!(!key_page.contains(&key[3..]), "the key is in the URL");
-    wait_for_text(&browser, "It will not be shown again.").await;
+    browser.wait_for_text("It will not be shown again.").await;
 
     // Copy: into the clipboard, or (when the browser refuses) selected for
     // Ctrl+C. Either way the admin is told, and the key stays in its field.
@@ -263,7 +253,7 @@ async fn an_admin_creates_a_key_in_the_browser_and_sees_it_once() {
 
     // A reload does not show it again.
     browser.client.refresh().await.unwrap();
-    wait_for_text(&browser, "was shown once").await;
+    browser.wait_for_text("was shown once").await;
     assert!(
         !browser.text().await.contains(&key[3..]),
         "shown after reload"
@@ -279,7 +269,7 @@ async fn an_admin_creates_a_key_in_the_browser_and_sees_it_once() {
     browser.wait_for_path("/api-keys/new").await;
     browser.client.forward().await.unwrap();
     browser.wait_for_path(&key_page).await;
-    wait_for_text(&browser, "was shown once").await;
+    browser.wait_for_text("was shown once").await;
     assert!(
         !browser.text().await.contains(&key[3..]),
         "shown after forward"

@@ -2,7 +2,7 @@
 //! chromedriver. One browser at a time (the machine has two cores); each test
 //! gets a fresh profile. Screenshots land in `target/screenshots/`.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -32,13 +32,6 @@ pub struct Browser {
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("no free port")
-        .port()
-}
-
 impl Browser {
     /// Starts chromedriver and a browser; `None` when they are not installed
     /// outside CI (the test then passes as skipped).
@@ -53,7 +46,7 @@ impl Browser {
         }
         let turn = ONE_BROWSER_AT_A_TIME.lock().await;
         let profile = TempDir::new("keyward-chromium");
-        let port = free_port();
+        let port = crate::helpers::free_port();
         let mut driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())

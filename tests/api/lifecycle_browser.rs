@@ -11,21 +11,6 @@ use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, eventually, spawn_app
 
 const WAIT: Duration = Duration::from_secs(15);
 
-/// The page's text, or empty while a new page is still loading.
-async fn page_text(browser: &Browser) -> String {
-    match browser.client.find(Locator::Css("body")).await {
-        Ok(body) => body.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn wait_for_text(browser: &Browser, text: &str) {
-    eventually(WAIT, &format!("the page to show {text:?}"), || async {
-        page_text(browser).await.contains(text).then_some(())
-    })
-    .await;
-}
-
 /// The text of the Active switch of the app named `name`.
 async fn switch_text(browser: &Browser, name: &str) -> Option<String> {
     let css = format!("button[aria-label='Active: {name}']");
@@ -51,7 +36,7 @@ async fn toggle_active_in_place_then_roll_and_copy_the_new_key() {
 
     browser.login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     browser.goto(&app.url("/api-keys")).await;
-    wait_for_text(&browser, "Mobile").await;
+    browser.wait_for_text("Mobile").await;
     // A marker that a full page load would wipe out.
     browser
         .client
@@ -116,7 +101,7 @@ async fn toggle_active_in_place_then_roll_and_copy_the_new_key() {
         .await
         .unwrap();
     browser.wait_for_path(&format!("/api-keys/{id}")).await;
-    wait_for_text(&browser, "Edit Application").await;
+    browser.wait_for_text("Edit Application").await;
     browser
         .client
         .find(Locator::LinkText("Roll key"))
@@ -125,11 +110,11 @@ async fn toggle_active_in_place_then_roll_and_copy_the_new_key() {
         .click()
         .await
         .unwrap();
-    wait_for_text(&browser, "Roll the key of “Mobile”?").await;
+    browser.wait_for_text("Roll the key of “Mobile”?").await;
     browser.click_label("At once").await;
     browser.screenshot("api-key-roll").await;
     browser.click_button("Roll key").await;
-    wait_for_text(&browser, "API key created").await;
+    browser.wait_for_text("API key created").await;
     let new_key = browser
         .field_by_label("API key")
         .await
