@@ -41,6 +41,7 @@ fn main() -> anyhow::Result<()> {
     let admin_id: i32 = admin_id.parse().context("ADMIN_ID must be a number")?;
     let (pool, _) = keyward::db::connect(url, 1)?;
     let mut conn = pool.get()?;
+    let actor = keyward::audit::Actor::local(Some(admin_id), "examples/fill_apps");
     let start = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(count as i64);
 
     for batch in (0..count).collect::<Vec<_>>().chunks(BATCH) {
@@ -68,7 +69,7 @@ fn main() -> anyhow::Result<()> {
                     conn,
                     &app,
                     &ApiKey::generate(),
-                    admin_id,
+                    &actor,
                     created,
                 )?;
                 if i % 2 == 0 {

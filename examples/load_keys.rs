@@ -24,6 +24,7 @@ fn main() -> anyhow::Result<()> {
     let (pool, _) = keyward::db::connect(url, 1)?;
     let mut conn = pool.get()?;
     let now = chrono::Utc::now().naive_utc();
+    let actor = keyward::audit::Actor::local(Some(admin_id), "examples/load_keys");
 
     let service = NewService {
         name: ServiceName::parse("db").map_err(anyhow::Error::msg)?,
@@ -32,20 +33,20 @@ fn main() -> anyhow::Result<()> {
         kind: ServiceKind::Api,
         is_active: true,
     };
-    let service_id = keyward::services::queries::insert(&mut conn, &service, now)
+    let service_id = keyward::services::queries::insert(&mut conn, &service, &actor, now)
         .map_err(|e| anyhow::anyhow!("creating the service: {e}"))?;
     let role = NewRole {
         name: RoleName::parse("bench").map_err(anyhow::Error::msg)?,
         description: String::new(),
         is_active: true,
     };
-    let role_id = keyward::roles::queries::insert(&mut conn, &role, admin_id, now)?;
+    let role_id = keyward::roles::queries::insert(&mut conn, &role, &actor, now)?;
     let rule = Rule {
         service_id: Some(service_id),
         component: Component::parse("*").map_err(anyhow::Error::msg)?,
         verbs: Verbs::parse(["GET"]).map_err(anyhow::Error::msg)?,
     };
-    keyward::roles::queries::add_rule(&mut conn, role_id, &rule, now)?;
+    keyward::roles::queries::add_rule(&mut conn, role_id, &rule, &actor, now)?;
 
     let mut out = std::io::BufWriter::new(std::fs::File::create(keys_file)?);
     for i in 0..count {
@@ -58,7 +59,7 @@ fn main() -> anyhow::Result<()> {
             role_id: Some(role_id),
             expires_at: None,
         };
-        keyward::apps::queries::insert(&mut conn, &app, &key, admin_id, now)?;
+        keyward::apps::queries::insert(&mut conn, &app, &key, &actor, now)?;
         writeln!(out, "{}", key.expose())?;
     }
     out.flush()?;

@@ -121,6 +121,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &email,
                 name.trim(),
                 &hash,
+                &crate::audit::Actor::command_line(),
                 chrono::Utc::now().naive_utc(),
             )
             .map_err(|e| match e {

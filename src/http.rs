@@ -75,10 +75,15 @@ pub fn is_htmx(req: &actix_web::HttpRequest) -> bool {
 /// A numeric id from a URL path segment. Anything but plain digits (`+5`,
 /// `3x`, too large) names nothing, so it is a 404, not a 400 or 500.
 pub fn path_id(raw: &str) -> Result<i32, crate::error::AppError> {
+    parse_id(raw).ok_or(crate::error::AppError::NotFound)
+}
+
+/// A numeric id: plain digits that fit an `i32`, nothing else.
+pub fn parse_id(raw: &str) -> Option<i32> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(crate::error::AppError::NotFound);
+        return None;
     }
-    raw.parse().map_err(|_| crate::error::AppError::NotFound)
+    raw.parse().ok()
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod admins;
 pub mod apps;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

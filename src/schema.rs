@@ -98,6 +98,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> Integer,
+        occurred_at -> Timestamp,
+        admin_id -> Nullable<Integer>,
+        admin_email -> Text,
+        address -> Text,
+        object_kind -> Text,
+        object_id -> Integer,
+        object_name -> Text,
+        action -> Text,
+        changes -> Text,
+    }
+}
+
 diesel::joinable!(apps -> roles (role_id));
 diesel::joinable!(role_rules -> roles (role_id));
 diesel::joinable!(role_rules -> services (service_id));
@@ -110,5 +125,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     apps,
     role_rules,
-    change_counter
+    change_counter,
+    audit_events
 );

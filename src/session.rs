@@ -114,6 +114,27 @@ pub struct SignedInAdmin {
     pub csrf_token: String,
     pub flash: Option<String>,
     pub session: TypedSession,
+    /// The client's IP address, for the audit log.
+    pub address: String,
+}
+
+impl SignedInAdmin {
+    /// This administrator, at this address, as the audit log records them.
+    pub fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor {
+            admin_id: Some(self.id),
+            admin_email: self.email.clone(),
+            address: self.address.clone(),
+        }
+    }
+}
+
+/// The client's IP address as keyward saw it: the TCP peer, not a header a
+/// client could forge.
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|peer| peer.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 impl FromRequest for SignedInAdmin {
@@ -132,6 +153,7 @@ impl FromRequest for SignedInAdmin {
             "/".to_owned()
         };
         let pool = req.app_data::<web::Data<DbPool>>().cloned();
+        let address = client_address(req);
         Box::pin(async move {
             let not_signed_in = || AppError::NotSignedIn { next: next.clone() };
             let admin_id = session.admin_id().ok_or_else(not_signed_in)?;
@@ -155,6 +177,7 @@ impl FromRequest for SignedInAdmin {
                 csrf_token,
                 flash,
                 session,
+                address,
             })
         })
     }

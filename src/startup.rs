@@ -100,6 +100,7 @@ impl Application {
                 .configure(crate::roles::routes)
                 .configure(crate::services::routes)
                 .configure(crate::admins::routes)
+                .configure(crate::audit::page::routes)
                 .default_service(web::to(not_found));
             App::new()
                 .wrap(

@@ -138,12 +138,14 @@ async fn create(
     } = new_admin;
     let password_hash = hash(password).await?;
     let shown = email.as_str().to_owned();
+    let actor = admin.actor();
     let created = db::run(&pool, move |conn| {
         admin_accounts::create(
             conn,
             &email,
             name.as_str(),
             &password_hash,
+            &actor,
             chrono::Utc::now().naive_utc(),
         )
     })
@@ -182,8 +184,9 @@ async fn set_active(
         "false" => false,
         _ => return Err(AppError::BadRequest("active must be true or false".into())),
     };
+    let actor = admin.actor();
     let changed = db::run(&pool, move |conn| {
-        queries::set_active(conn, id, active, chrono::Utc::now().naive_utc())
+        queries::set_active(conn, id, active, &actor, chrono::Utc::now().naive_utc())
     })
     .await?;
     let email = match changed {
@@ -265,8 +268,9 @@ async fn delete(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
     let id = path_id(&path)?;
+    let actor = admin.actor();
     let deleted = db::run(&pool, move |conn| {
-        queries::delete(conn, id, chrono::Utc::now().naive_utc())
+        queries::delete(conn, id, &actor, chrono::Utc::now().naive_utc())
     })
     .await?;
     let email = match deleted {
@@ -340,7 +344,7 @@ async fn change_password(
         );
     };
     let password_hash = hash(new_password).await?;
-    let admin_id = admin.id;
+    let (admin_id, actor) = (admin.id, admin.actor());
     // Ends every session of this administrator, this one included, in the
     // same transaction as the new hash; signing in again below then renews
     // this browser's session: actix-session saves its state under a new key
@@ -352,6 +356,7 @@ async fn change_password(
             conn,
             admin_id,
             &password_hash,
+            &actor,
             chrono::Utc::now().naive_utc(),
         )
     })

@@ -5,6 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::audit::{self, Action, Actor, Event, FieldChange, ObjectKind, Snapshot};
 use crate::db::DbConn;
 use crate::schema::{admins, settings};
 use crate::session_store;
@@ -33,6 +34,18 @@ pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<AdminRow>> {
         .select(AdminRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// An administrator as the audit log describes them (never the password).
+pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
+    Ok(find(conn, id)?.map(|admin| Snapshot {
+        fields: vec![
+            ("Email", admin.email.clone()),
+            ("Name", admin.name),
+            ("Active", audit::yes_no(admin.is_active)),
+        ],
+        name: admin.email,
+    }))
 }
 
 pub fn active_count(conn: &mut DbConn) -> QueryResult<i64> {
@@ -90,20 +103,26 @@ pub fn set_active(
     conn: &mut DbConn,
     id: i32,
     active: bool,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Option<String>, ChangeError> {
     conn.transaction(|conn| {
         serialise_admin_changes(conn, now)?;
-        let email = diesel::update(admins::table.find(id))
+        let Some(before) = snapshot(conn, id)? else {
+            return Ok(None);
+        };
+        diesel::update(admins::table.find(id))
             .set((admins::is_active.eq(active), admins::updated_at.eq(now)))
-            .returning(admins::email)
-            .get_result::<String>(conn)
-            .optional()?;
-        if email.is_some() && !active {
+            .execute(conn)?;
+        if !active {
             ensure_an_active_admin(conn)?;
             session_store::delete_for_admin(conn, id)?;
         }
-        Ok(email)
+        if let Some(after) = snapshot(conn, id)? {
+            let event = Event::updated(ObjectKind::Admin, id, &before, &after);
+            audit::record_if(conn, actor, now, event)?;
+        }
+        Ok(Some(before.name))
     })
 }
 
@@ -113,19 +132,24 @@ pub fn set_active(
 pub fn delete(
     conn: &mut DbConn,
     id: i32,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Option<String>, ChangeError> {
     conn.transaction(|conn| {
         serialise_admin_changes(conn, now)?;
-        let email = diesel::delete(admins::table.find(id))
-            .returning(admins::email)
-            .get_result::<String>(conn)
-            .optional()?;
-        if email.is_some() {
-            ensure_an_active_admin(conn)?;
-            session_store::delete_for_admin(conn, id)?;
-        }
-        Ok(email)
+        let Some(before) = snapshot(conn, id)? else {
+            return Ok(None);
+        };
+        diesel::delete(admins::table.find(id)).execute(conn)?;
+        ensure_an_active_admin(conn)?;
+        session_store::delete_for_admin(conn, id)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            &Event::deleted(ObjectKind::Admin, id, &before),
+        )?;
+        Ok(Some(before.name))
     })
 }
 
@@ -135,6 +159,7 @@ pub fn change_password(
     conn: &mut DbConn,
     id: i32,
     password_hash: &str,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     conn.transaction(|conn| {
@@ -144,7 +169,25 @@ pub fn change_password(
                 admins::updated_at.eq(now),
             ))
             .execute(conn)?;
+        if updated == 0 {
+            return Ok(false);
+        }
         session_store::delete_for_admin(conn, id)?;
-        Ok(updated == 1)
+        if let Some(admin) = snapshot(conn, id)? {
+            // That it changed, never what to.
+            let event = Event {
+                kind: ObjectKind::Admin,
+                object_id: id,
+                object_name: admin.name,
+                action: Action::PasswordChanged,
+                changes: vec![FieldChange {
+                    field: "Password".into(),
+                    before: None,
+                    after: Some("changed; other sessions ended".into()),
+                }],
+            };
+            audit::record(conn, actor, now, &event)?;
+        }
+        Ok(true)
     })
 }

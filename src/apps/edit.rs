@@ -108,10 +108,10 @@ async fn update(
         Ok(app) => app,
         Err(errors) => return form_page(admin, &pool, form, errors, Some(info)).await,
     };
-    let (id, admin_id) = (detail.row.id, admin.id);
+    let (id, admin_id, actor) = (detail.row.id, admin.id, admin.actor());
     let name = app.name.as_str().to_owned();
     match db::run(&pool, move |conn| {
-        queries::update(conn, id, &app, admin_id, now)
+        queries::update(conn, id, &app, &actor, now)
     })
     .await?
     {
@@ -238,12 +238,12 @@ async fn roll(
         );
     };
     let key = ApiKey::generate();
-    let (id, admin_id) = (detail.row.id, admin.id);
+    let (id, admin_id, actor) = (detail.row.id, admin.id, admin.actor());
     let old_key_until = grace.period().map(|period| now + period);
     let rolled = {
         let key = key.clone();
         db::run(&pool, move |conn| {
-            queries::roll(conn, id, &key, old_key_until, admin_id, now)
+            queries::roll(conn, id, &key, old_key_until, &actor, now)
         })
         .await??
     };
@@ -286,9 +286,10 @@ async fn delete(
     admin: SignedInAdmin,
     path: web::Path<String>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path_id(&path)?;
-    let name = db::run_found(&pool, move |conn| queries::delete(conn, id)).await?;
+    let (id, actor, now) = (path_id(&path)?, admin.actor(), clock.now());
+    let name = db::run_found(&pool, move |conn| queries::delete(conn, id, &actor, now)).await?;
     log::info!("administrator {} deleted app {id}", admin.id);
     admin.session.flash(format!("API key “{name}” deleted."))?;
     Ok(see_other("/api-keys"))
@@ -376,7 +377,7 @@ async fn duplicate(
         }
     };
     let (now, admin_id) = (clock.now(), admin.id);
-    let inserted = insert_with_new_key(&pool, app, admin_id, now).await?;
+    let inserted = insert_with_new_key(&pool, app, admin.actor(), now).await?;
     match inserted {
         Ok((new_id, key)) => {
             log::info!(

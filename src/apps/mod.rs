@@ -18,6 +18,7 @@ use self::list::{Cursor, Direction, ListQuery, Page};
 use self::queries::{AppListItem, AppPage, InsertError};
 use chrono::NaiveDateTime;
 
+use crate::audit::Actor;
 use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
@@ -194,15 +195,9 @@ async fn set_active(
         "false" => false,
         _ => return Err(AppError::BadRequest("active must be true or false".into())),
     };
-    let admin_id = admin.id;
+    let (admin_id, actor, now) = (admin.id, admin.actor(), clock.now());
     let item = db::run(&pool, move |conn| {
-        if !queries::set_active(
-            conn,
-            app_id,
-            active,
-            admin_id,
-            chrono::Utc::now().naive_utc(),
-        )? {
+        if !queries::set_active(conn, app_id, active, &actor, now)? {
             return Ok(None);
         }
         queries::list_item(conn, app_id)
@@ -315,13 +310,13 @@ fn write_errors(error: InsertError) -> Result<FieldErrors, AppError> {
 async fn insert_with_new_key(
     pool: &DbPool,
     app: NewApp,
-    admin_id: i32,
+    actor: Actor,
     now: NaiveDateTime,
 ) -> Result<Result<(i32, ApiKey), InsertError>, AppError> {
     let key = ApiKey::generate();
     let inserted = db::run(pool, {
         let key = key.clone();
-        move |conn| queries::insert(conn, &app, &key, admin_id, now)
+        move |conn| queries::insert(conn, &app, &key, &actor, now)
     })
     .await?;
     Ok(inserted.map(|id| (id, key)))
@@ -366,7 +361,7 @@ async fn create(
         Err(errors) => return form_page(admin, &pool, form, errors, None).await,
     };
     let admin_id = admin.id;
-    let inserted = insert_with_new_key(&pool, app, admin_id, now).await?;
+    let inserted = insert_with_new_key(&pool, app, admin.actor(), now).await?;
     match inserted {
         Ok((app_id, key)) => {
             log::info!("administrator {admin_id} created app {app_id}");

@@ -7,7 +7,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::domain::{AppLocation, NewApp};
 use super::key::ApiKey;
 use super::list::{Cursor, Direction, ListQuery, Page, Sort, SortValue, Status};
-use crate::db::{DbConn, MultiBackend, is_unique_violation};
+use crate::audit::{self, Action, Actor, Event, ObjectKind, Snapshot};
+use crate::db::{DbConn, MultiBackend, changes, is_unique_violation};
 use crate::schema::{apps, roles};
 use crate::{roles::queries as role_queries, services};
 
@@ -436,11 +437,11 @@ struct AppFields<'a> {
     role_id: Option<i32>,
     expires_at: Option<NaiveDateTime>,
     updated_at: NaiveDateTime,
-    updated_by_id: i32,
+    updated_by_id: Option<i32>,
 }
 
 impl<'a> AppFields<'a> {
-    fn new(app: &'a NewApp, admin_id: i32, now: NaiveDateTime) -> Self {
+    fn new(app: &'a NewApp, admin_id: Option<i32>, now: NaiveDateTime) -> Self {
         let (storage_service_id, storage_container, path, url) = location_columns(&app.location);
         AppFields {
             name: app.name.as_str(),
@@ -459,32 +460,143 @@ impl<'a> AppFields<'a> {
     }
 }
 
-/// Writes a new app with the hash and display prefix of its key. Runs in one
-/// transaction whose first statement is the write, so on SQLite it takes the
-/// write lock at once and waits its turn instead of failing on a stale read.
+/// Writes a new app with the hash and display prefix of its key, and its
+/// audit event. Every write here runs in one transaction whose first statement
+/// is a write, so on SQLite it takes the write lock at once and waits its turn
+/// instead of failing on a stale read; the change counter bump (a new key may
+/// sit in some instance's cache of unknown keys) is that write where the
+/// audit log needs to read the app before changing it.
 pub fn insert(
     conn: &mut DbConn,
     app: &NewApp,
     key: &ApiKey,
-    admin_id: i32,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<i32, InsertError> {
     check_references(conn, app)?;
     let result = conn.transaction(|conn| {
-        diesel::insert_into(apps::table)
+        let id = diesel::insert_into(apps::table)
             .values((
-                AppFields::new(app, admin_id, now),
+                AppFields::new(app, actor.admin_id, now),
                 apps::key_hash.eq(key.hash()),
                 apps::key_prefix.eq(key.display_prefix()),
                 apps::created_at.eq(now),
-                apps::created_by_id.eq(admin_id),
+                apps::created_by_id.eq(actor.admin_id),
             ))
             .returning(apps::id)
-            .get_result::<i32>(conn)
-            // A new key may sit in some instance's cache of unknown keys.
-            .and_then(|id| crate::db::changes::bump(conn).map(|()| id))
+            .get_result::<i32>(conn)?;
+        changes::bump(conn)?;
+        if let Some(after) = snapshot(conn, id)? {
+            audit::record(
+                conn,
+                actor,
+                now,
+                &Event::created(ObjectKind::App, id, &after),
+            )?;
+        }
+        Ok(id)
     });
     result.map_err(|e| write_error(conn, app, e))
+}
+
+/// Runs `write` on app `id` between two readings of the app, in one
+/// transaction, and records what changed as `action` (an edit that changed
+/// nothing records nothing). `Ok(false)` when the app does not exist.
+fn change_recorded(
+    conn: &mut DbConn,
+    id: i32,
+    action: Action,
+    actor: &Actor,
+    now: NaiveDateTime,
+    write: impl FnOnce(&mut DbConn) -> QueryResult<usize>,
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        changes::bump(conn)?;
+        let Some(before) = snapshot(conn, id)? else {
+            return Ok(false);
+        };
+        write(conn)?;
+        if let Some(after) = snapshot(conn, id)? {
+            let event = match action {
+                Action::Updated => Event::updated(ObjectKind::App, id, &before, &after),
+                action => Some(Event::between(
+                    ObjectKind::App,
+                    id,
+                    action,
+                    Some(&before),
+                    Some(&after),
+                )),
+            };
+            audit::record_if(conn, actor, now, event)?;
+        }
+        Ok(true)
+    })
+}
+
+/// An app as the audit log describes it: its form fields in the console's
+/// words, and its key only by display prefix.
+pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
+    let found = apps::table
+        .left_join(roles::table)
+        .left_join(crate::schema::services::table)
+        .filter(apps::id.eq(id))
+        .select((
+            AppRow::as_select(),
+            roles::name.nullable(),
+            crate::schema::services::label.nullable(),
+            apps::expires_at,
+            apps::previous_key_expires_at,
+        ))
+        .first::<(
+            AppRow,
+            Option<String>,
+            Option<String>,
+            Option<NaiveDateTime>,
+            Option<NaiveDateTime>,
+        )>(conn)
+        .optional()?;
+    let Some((app, role, storage_service, expires_at, old_key_until)) = found else {
+        return Ok(None);
+    };
+    let time = |at: NaiveDateTime| at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let mut fields = vec![
+        ("Application Name", app.name.clone()),
+        ("Description", app.description),
+        ("Active", audit::yes_no(app.is_active)),
+        ("App Location", location_label(app.location).to_owned()),
+    ];
+    let optional = [
+        ("Storage Service", storage_service),
+        ("Storage Folder", app.storage_container),
+        ("Path", app.path),
+        ("URL", app.url),
+    ];
+    fields.extend(
+        optional
+            .into_iter()
+            .filter_map(|(field, value)| value.map(|v| (field, v))),
+    );
+    fields.push(("Default Role", role.unwrap_or_else(|| "none".into())));
+    fields.push(("Expires", expires_at.map_or_else(|| "never".into(), time)));
+    fields.push(("Key", format!("{}…", app.key_prefix)));
+    if let Some(until) = old_key_until {
+        fields.push(("Old key works until", time(until)));
+    }
+    Ok(Some(Snapshot {
+        name: app.name,
+        fields,
+    }))
+}
+
+/// "App Location" as the form words it.
+fn location_label(code: i32) -> &'static str {
+    match code {
+        0 => "No Storage Required",
+        1 => "On a provisioned file storage service",
+        2 => "On a remote URL",
+        3 => "On this web server",
+        _ => "Unknown",
+    }
 }
 
 /// Saves an edited app (every field of the form; the key is untouched).
@@ -493,16 +605,14 @@ pub fn update(
     conn: &mut DbConn,
     id: i32,
     app: &NewApp,
-    admin_id: i32,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<bool, InsertError> {
     check_references(conn, app)?;
-    let result = conn.transaction(|conn| {
-        let updated = diesel::update(apps::table.find(id))
-            .set(AppFields::new(app, admin_id, now))
-            .execute(conn)?;
-        crate::db::changes::bump(conn)?;
-        Ok(updated == 1)
+    let result = change_recorded(conn, id, Action::Updated, actor, now, |conn| {
+        diesel::update(apps::table.find(id))
+            .set(AppFields::new(app, actor.admin_id, now))
+            .execute(conn)
     });
     result.map_err(|e| write_error(conn, app, e))
 }
@@ -515,49 +625,57 @@ pub fn roll(
     id: i32,
     new_key: &ApiKey,
     old_key_until: Option<NaiveDateTime>,
-    admin_id: i32,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
-        // The write comes first (SQLite write lock); it reads the old hash in
-        // the same statement, so a concurrent roll cannot slip in between.
+    change_recorded(conn, id, Action::KeyRolled, actor, now, |conn| {
+        // The old hash is read in the same statement that replaces it.
         let new_key_columns = (
             apps::key_hash.eq(new_key.hash()),
             apps::key_prefix.eq(new_key.display_prefix()),
             apps::updated_at.eq(now),
-            apps::updated_by_id.eq(admin_id),
+            apps::updated_by_id.eq(actor.admin_id),
         );
         let target = diesel::update(apps::table.find(id));
-        let updated = match old_key_until {
+        match old_key_until {
             Some(until) => target
                 .set((
                     apps::previous_key_hash.eq(apps::key_hash.nullable()),
                     apps::previous_key_expires_at.eq(until),
                     new_key_columns,
                 ))
-                .execute(conn)?,
+                .execute(conn),
             None => target
                 .set((
                     apps::previous_key_hash.eq(None::<String>),
                     apps::previous_key_expires_at.eq(None::<NaiveDateTime>),
                     new_key_columns,
                 ))
-                .execute(conn)?,
-        };
-        crate::db::changes::bump(conn)?;
-        Ok(updated == 1)
+                .execute(conn),
+        }
     })
 }
 
 /// Deletes an app; returns its name, or `None` when it did not exist.
-pub fn delete(conn: &mut DbConn, id: i32) -> QueryResult<Option<String>> {
+pub fn delete(
+    conn: &mut DbConn,
+    id: i32,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
     conn.transaction(|conn| {
-        let name = diesel::delete(apps::table.find(id))
-            .returning(apps::name)
-            .get_result::<String>(conn)
-            .optional()?;
-        crate::db::changes::bump(conn)?;
-        Ok(name)
+        changes::bump(conn)?;
+        let Some(before) = snapshot(conn, id)? else {
+            return Ok(None);
+        };
+        diesel::delete(apps::table.find(id)).execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            &Event::deleted(ObjectKind::App, id, &before),
+        )?;
+        Ok(Some(before.name))
     })
 }
 
@@ -619,19 +737,17 @@ pub fn set_active(
     conn: &mut DbConn,
     id: i32,
     active: bool,
-    admin_id: i32,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
-        let updated = diesel::update(apps::table.find(id))
+    change_recorded(conn, id, Action::Updated, actor, now, |conn| {
+        diesel::update(apps::table.find(id))
             .set((
                 apps::is_active.eq(active),
                 apps::updated_at.eq(now),
-                apps::updated_by_id.eq(admin_id),
+                apps::updated_by_id.eq(actor.admin_id),
             ))
-            .execute(conn)?;
-        crate::db::changes::bump(conn)?;
-        Ok(updated == 1)
+            .execute(conn)
     })
 }
 

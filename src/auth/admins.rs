@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::password::Email;
+use crate::audit::{self, Actor, Event, ObjectKind};
 use crate::db::{DbConn, is_unique_violation};
 use crate::schema::admins;
 
@@ -39,31 +40,45 @@ pub enum CreateError {
     Db(#[from] diesel::result::Error),
 }
 
+/// Creates an administrator and records it in the audit log, in one
+/// transaction (a savepoint inside the caller's, for the setup page).
 pub fn create(
     conn: &mut DbConn,
     email: &Email,
     name: &str,
     password_hash: &str,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<i32, CreateError> {
-    diesel::insert_into(admins::table)
-        .values(NewAdmin {
-            email: email.as_str(),
-            name,
-            password_hash,
-            is_active: true,
-            created_at: now,
-            updated_at: now,
-        })
-        .returning(admins::id)
-        .get_result(conn)
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                CreateError::EmailTaken
-            } else {
-                CreateError::Db(e)
-            }
-        })
+    conn.transaction(|conn| {
+        let id = diesel::insert_into(admins::table)
+            .values(NewAdmin {
+                email: email.as_str(),
+                name,
+                password_hash,
+                is_active: true,
+                created_at: now,
+                updated_at: now,
+            })
+            .returning(admins::id)
+            .get_result(conn)?;
+        if let Some(after) = crate::admins::queries::snapshot(conn, id)? {
+            audit::record(
+                conn,
+                actor,
+                now,
+                &Event::created(ObjectKind::Admin, id, &after),
+            )?;
+        }
+        Ok(id)
+    })
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            CreateError::EmailTaken
+        } else {
+            CreateError::Db(e)
+        }
+    })
 }
 
 pub fn any_exist(conn: &mut DbConn) -> QueryResult<bool> {

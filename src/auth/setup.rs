@@ -6,7 +6,7 @@
 use std::sync::Mutex;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::Connection;
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use subtle::ConstantTimeEq;
 
 use super::admins::{self, CreateError};
 use super::password::{Email, Password};
+use crate::audit::Actor;
 use crate::db::{self, DbPool, settings};
 use crate::error::AppError;
 use crate::session::TypedSession;
@@ -105,6 +106,7 @@ pub struct SetupForm {
 }
 
 pub async fn submit(
+    req: HttpRequest,
     form: web::Form<SetupForm>,
     setup: web::Data<SetupToken>,
     pool: web::Data<DbPool>,
@@ -143,6 +145,7 @@ pub async fn submit(
     let hash = web::block(move || password.hash())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))??;
+    let actor = Actor::setup(crate::session::client_address(&req));
     let created = db::run(&pool, move |conn| {
         conn.transaction::<_, CreateError, _>(|conn| {
             // The marker row makes setup happen once, even when two requests race;
@@ -153,7 +156,7 @@ pub async fn submit(
             {
                 return Err(diesel::result::Error::RollbackTransaction.into());
             }
-            admins::create(conn, &email, &name, &hash, now)
+            admins::create(conn, &email, &name, &hash, &actor, now)
         })
     })
     .await?;

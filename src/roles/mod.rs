@@ -102,10 +102,10 @@ async fn create(
             );
         }
     };
-    let admin_id = admin.id;
+    let actor = admin.actor();
     let name = role.name.as_str().to_owned();
     let inserted = db::run(&pool, move |conn| {
-        queries::insert(conn, &role, admin_id, chrono::Utc::now().naive_utc())
+        queries::insert(conn, &role, &actor, chrono::Utc::now().naive_utc())
     })
     .await?;
     match inserted {
@@ -270,10 +270,10 @@ async fn update(
             .await;
         }
     };
-    let (id, admin_id) = (role.id, admin.id);
+    let (id, admin_id, actor) = (role.id, admin.id, admin.actor());
     let name = parsed.name.as_str().to_owned();
     let saved = db::run(&pool, move |conn| {
-        queries::update(conn, id, &parsed, admin_id, chrono::Utc::now().naive_utc())
+        queries::update(conn, id, &parsed, &actor, chrono::Utc::now().naive_utc())
     })
     .await?;
     match saved {
@@ -337,9 +337,9 @@ async fn add_rule(
         Ok(rule) => rule,
         Err(errors) => return rule_form_errors(&req, admin, &pool, role, form, errors).await,
     };
-    let role_id = role.id;
+    let (role_id, actor) = (role.id, admin.actor());
     let added = db::run(&pool, move |conn| {
-        queries::add_rule(conn, role_id, &rule, chrono::Utc::now().naive_utc())
+        queries::add_rule(conn, role_id, &rule, &actor, chrono::Utc::now().naive_utc())
     })
     .await??;
     if !added {
@@ -385,8 +385,15 @@ async fn remove_rule(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
     let (role_id, rule_id) = (path_id(&path.0)?, path_id(&path.1)?);
+    let actor = admin.actor();
     let removed = db::run(&pool, move |conn| {
-        queries::remove_rule(conn, role_id, rule_id)
+        queries::remove_rule(
+            conn,
+            role_id,
+            rule_id,
+            &actor,
+            chrono::Utc::now().naive_utc(),
+        )
     })
     .await??;
     if !removed {
@@ -441,8 +448,11 @@ async fn delete(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
     let role = find_role(&pool, path_id(&path)?).await?;
-    let id = role.id;
-    if !db::run(&pool, move |conn| queries::delete(conn, id)).await?? {
+    let (id, actor) = (role.id, admin.actor());
+    let deleted = db::run(&pool, move |conn| {
+        queries::delete(conn, id, &actor, chrono::Utc::now().naive_utc())
+    });
+    if !deleted.await?? {
         return Err(AppError::NotFound);
     }
     log::info!("administrator {} deleted role {id}", admin.id);

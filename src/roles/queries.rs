@@ -7,6 +7,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::domain::NewRole;
 use super::rules::{Rule, Verbs};
+use crate::audit::{self, Action, Actor, Event, FieldChange, ObjectKind, Snapshot};
 use crate::db::{DbConn, changes, is_unique_violation};
 use crate::schema::{apps, role_rules, roles, services};
 
@@ -54,31 +55,113 @@ pub enum InsertError {
     Db(#[from] diesel::result::Error),
 }
 
+fn name_taken_or(error: DieselError) -> InsertError {
+    if is_unique_violation(&error) {
+        InsertError::NameTaken
+    } else {
+        InsertError::Db(error)
+    }
+}
+
+/// Every write here runs in one transaction with its audit event. Those that
+/// describe a role before changing it first bump the change counter, which
+/// takes the write lock (SQLite) or the counter's row lock (PostgreSQL), so
+/// nobody changes the role between the reading and the write.
 pub fn insert(
     conn: &mut DbConn,
     role: &NewRole,
-    admin_id: i32,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<i32, InsertError> {
-    diesel::insert_into(roles::table)
-        .values((
-            roles::name.eq(role.name.as_str()),
-            roles::description.eq(&role.description),
-            roles::is_active.eq(role.is_active),
-            roles::created_at.eq(now),
-            roles::updated_at.eq(now),
-            roles::created_by_id.eq(admin_id),
-            roles::updated_by_id.eq(admin_id),
+    conn.transaction(|conn| {
+        let id = diesel::insert_into(roles::table)
+            .values((
+                roles::name.eq(role.name.as_str()),
+                roles::description.eq(&role.description),
+                roles::is_active.eq(role.is_active),
+                roles::created_at.eq(now),
+                roles::updated_at.eq(now),
+                roles::created_by_id.eq(actor.admin_id),
+                roles::updated_by_id.eq(actor.admin_id),
+            ))
+            .returning(roles::id)
+            .get_result(conn)?;
+        if let Some(after) = snapshot(conn, id)? {
+            audit::record(
+                conn,
+                actor,
+                now,
+                &Event::created(ObjectKind::Role, id, &after),
+            )?;
+        }
+        Ok(id)
+    })
+    .map_err(name_taken_or)
+}
+
+/// A role as the audit log describes it (its rules are events of their own).
+pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
+    Ok(find(conn, id)?.map(|role| Snapshot {
+        fields: vec![
+            ("Name", role.name.clone()),
+            ("Description", role.description),
+            ("Active", audit::yes_no(role.is_active)),
+        ],
+        name: role.name,
+    }))
+}
+
+/// A rule in words, e.g. `GET, POST on files/reports/*` or `GET on all services`.
+fn rule_text(conn: &mut DbConn, role_id: i32, rule_id: i32) -> QueryResult<Option<String>> {
+    let rule = role_rules::table
+        .left_join(services::table)
+        .filter(role_rules::id.eq(rule_id))
+        .filter(role_rules::role_id.eq(role_id))
+        .select((
+            services::name.nullable(),
+            role_rules::component,
+            role_rules::verbs,
         ))
-        .returning(roles::id)
-        .get_result(conn)
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                InsertError::NameTaken
-            } else {
-                InsertError::Db(e)
-            }
-        })
+        .first::<(Option<String>, String, i32)>(conn)
+        .optional()?;
+    Ok(rule.map(|(service, component, verbs)| {
+        let target = match (service, component.as_str()) {
+            (None, _) => "all services".to_owned(),
+            (Some(service), "") => service,
+            (Some(service), component) => format!("{service}/{component}"),
+        };
+        format!("{} on {target}", Verbs::from_bits(verbs))
+    }))
+}
+
+/// Records a rule added to or removed from a role, named by the role.
+fn record_rule_change(
+    conn: &mut DbConn,
+    role_id: i32,
+    action: Action,
+    rule: String,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let Some(role) = snapshot(conn, role_id)? else {
+        return Ok(());
+    };
+    let (before, after) = match action {
+        Action::RuleRemoved => (Some(rule), None),
+        _ => (None, Some(rule)),
+    };
+    let event = Event {
+        kind: ObjectKind::Role,
+        object_id: role_id,
+        object_name: role.name,
+        action,
+        changes: vec![FieldChange {
+            field: "Rule".into(),
+            before,
+            after,
+        }],
+    };
+    audit::record(conn, actor, now, &event)
 }
 
 pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<RoleRow>> {
@@ -94,37 +177,47 @@ pub fn update(
     conn: &mut DbConn,
     id: i32,
     role: &NewRole,
-    admin_id: i32,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<bool, InsertError> {
-    let result = conn.transaction(|conn| {
-        let updated = diesel::update(roles::table.find(id))
+    conn.transaction(|conn| {
+        changes::bump(conn)?;
+        let Some(before) = snapshot(conn, id)? else {
+            return Ok(false);
+        };
+        diesel::update(roles::table.find(id))
             .set((
                 roles::name.eq(role.name.as_str()),
                 roles::description.eq(&role.description),
                 roles::is_active.eq(role.is_active),
                 roles::updated_at.eq(now),
-                roles::updated_by_id.eq(admin_id),
+                roles::updated_by_id.eq(actor.admin_id),
             ))
             .execute(conn)?;
-        changes::bump(conn)?;
-        Ok(updated == 1)
-    });
-    result.map_err(|e| {
-        if is_unique_violation(&e) {
-            InsertError::NameTaken
-        } else {
-            InsertError::Db(e)
+        if let Some(after) = snapshot(conn, id)? {
+            let event = Event::updated(ObjectKind::Role, id, &before, &after);
+            audit::record_if(conn, actor, now, event)?;
         }
+        Ok(true)
     })
+    .map_err(name_taken_or)
 }
 
 /// Deletes a role; its rules go with it and its apps are left with no role.
-pub fn delete(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
+pub fn delete(conn: &mut DbConn, id: i32, actor: &Actor, now: NaiveDateTime) -> QueryResult<bool> {
     conn.transaction(|conn| {
-        let deleted = diesel::delete(roles::table.find(id)).execute(conn)?;
         changes::bump(conn)?;
-        Ok(deleted == 1)
+        let Some(before) = snapshot(conn, id)? else {
+            return Ok(false);
+        };
+        diesel::delete(roles::table.find(id)).execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            &Event::deleted(ObjectKind::Role, id, &before),
+        )?;
+        Ok(true)
     })
 }
 
@@ -173,10 +266,11 @@ pub fn add_rule(
     conn: &mut DbConn,
     role_id: i32,
     rule: &Rule,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let result = conn.transaction(|conn| {
-        diesel::insert_into(role_rules::table)
+        let rule_id = diesel::insert_into(role_rules::table)
             .values((
                 role_rules::role_id.eq(role_id),
                 role_rules::service_id.eq(rule.service_id),
@@ -184,11 +278,16 @@ pub fn add_rule(
                 role_rules::verbs.eq(rule.verbs.bits()),
                 role_rules::created_at.eq(now),
             ))
-            .execute(conn)?;
+            .returning(role_rules::id)
+            .get_result::<i32>(conn)?;
         diesel::update(roles::table.find(role_id))
             .set(roles::updated_at.eq(now))
             .execute(conn)?;
-        changes::bump(conn)
+        changes::bump(conn)?;
+        if let Some(text) = rule_text(conn, role_id, rule_id)? {
+            record_rule_change(conn, role_id, Action::RuleAdded, text, actor, now)?;
+        }
+        Ok(())
     });
     match result {
         Ok(()) => Ok(true),
@@ -197,16 +296,21 @@ pub fn add_rule(
     }
 }
 
-pub fn remove_rule(conn: &mut DbConn, role_id: i32, rule_id: i32) -> QueryResult<bool> {
+pub fn remove_rule(
+    conn: &mut DbConn,
+    role_id: i32,
+    rule_id: i32,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     conn.transaction(|conn| {
-        let deleted = diesel::delete(
-            role_rules::table
-                .filter(role_rules::id.eq(rule_id))
-                .filter(role_rules::role_id.eq(role_id)),
-        )
-        .execute(conn)?;
         changes::bump(conn)?;
-        Ok(deleted == 1)
+        let Some(text) = rule_text(conn, role_id, rule_id)? else {
+            return Ok(false);
+        };
+        diesel::delete(role_rules::table.filter(role_rules::id.eq(rule_id))).execute(conn)?;
+        record_rule_change(conn, role_id, Action::RuleRemoved, text, actor, now)?;
+        Ok(true)
     })
 }
 

@@ -155,9 +155,10 @@ async fn save(
     };
     let name = service.name.as_str().to_owned();
     let now = chrono::Utc::now().naive_utc();
+    let actor = admin.actor();
     let saved = db::run(pool, move |conn| match editing {
-        None => queries::insert(conn, &service, now),
-        Some(id) => queries::update(conn, id, &service, now).map(|()| id),
+        None => queries::insert(conn, &service, &actor, now),
+        Some(id) => queries::update(conn, id, &service, &actor, now).map(|()| id),
     })
     .await?;
     match saved {
@@ -232,8 +233,11 @@ async fn delete(
     path: web::Path<String>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path_id(&path)?;
-    let name = db::run_found(&pool, move |conn| queries::delete(conn, id)).await?;
+    let (id, actor) = (path_id(&path)?, admin.actor());
+    let name = db::run_found(&pool, move |conn| {
+        queries::delete(conn, id, &actor, chrono::Utc::now().naive_utc())
+    })
+    .await?;
     log::info!("administrator {} deleted service {id}", admin.id);
     admin.session.flash(format!("Service “{name}” deleted."))?;
     Ok(see_other("/services"))

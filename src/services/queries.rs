@@ -1,12 +1,15 @@
 //! Queries on the `services` table. Every write runs in one transaction with
-//! [`changes::bump`], whose first statement is the write itself, so on SQLite
-//! it takes the write lock at once and waits its turn instead of failing on a
-//! stale read.
+//! [`changes::bump`] and its audit event. Its first statement is a write (the
+//! insert, or the bump where the audit log reads the service before changing
+//! it), so on SQLite it takes the write lock at once and waits its turn instead
+//! of failing on a stale read, and on PostgreSQL nobody changes the service
+//! between that reading and the write.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::{NewService, ServiceKind};
+use crate::audit::{self, Actor, Event, ObjectKind, Snapshot};
 use crate::db::{DbConn, changes, is_unique_violation};
 use crate::schema::{apps, role_rules, roles, services};
 
@@ -96,9 +99,27 @@ fn name_taken_or(error: diesel::result::Error) -> WriteError {
     }
 }
 
+/// A service as the audit log describes it.
+pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
+    Ok(find(conn, id)?.map(|service| {
+        let kind = service.kind_label().to_owned();
+        Snapshot {
+            fields: vec![
+                ("Name", service.name.clone()),
+                ("Label", service.label),
+                ("Description", service.description),
+                ("Kind", kind),
+                ("Active", audit::yes_no(service.is_active)),
+            ],
+            name: service.name,
+        }
+    }))
+}
+
 pub fn insert(
     conn: &mut DbConn,
     service: &NewService,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<i32, WriteError> {
     conn.transaction(|conn| {
@@ -116,6 +137,14 @@ pub fn insert(
             .get_result::<i32>(conn)
             .map_err(name_taken_or)?;
         changes::bump(conn)?;
+        if let Some(after) = snapshot(conn, id)? {
+            audit::record(
+                conn,
+                actor,
+                now,
+                &Event::created(ObjectKind::Service, id, &after),
+            )?;
+        }
         Ok(id)
     })
 }
@@ -124,10 +153,15 @@ pub fn update(
     conn: &mut DbConn,
     id: i32,
     service: &NewService,
+    actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<(), WriteError> {
     conn.transaction(|conn| {
-        let updated = diesel::update(services::table.find(id))
+        changes::bump(conn)?;
+        let Some(before) = snapshot(conn, id)? else {
+            return Err(WriteError::NotFound);
+        };
+        diesel::update(services::table.find(id))
             .set((
                 services::name.eq(service.name.as_str()),
                 services::label.eq(service.label.as_str()),
@@ -138,27 +172,52 @@ pub fn update(
             ))
             .execute(conn)
             .map_err(name_taken_or)?;
-        if updated == 0 {
-            return Err(WriteError::NotFound);
+        if let Some(after) = snapshot(conn, id)? {
+            let event = Event::updated(ObjectKind::Service, id, &before, &after);
+            audit::record_if(conn, actor, now, event)?;
         }
-        changes::bump(conn)?;
         Ok(())
     })
 }
 
 /// Deletes a service; its access rules go with it (ON DELETE CASCADE) and apps
 /// that stored their files on it are left with none (ON DELETE SET NULL).
-/// Returns the deleted service's name, or `None` when there was none.
-pub fn delete(conn: &mut DbConn, id: i32) -> QueryResult<Option<String>> {
+/// Returns the deleted service's name, or `None` when there was none. The
+/// audit event names the rules and apps the deletion took with it.
+pub fn delete(
+    conn: &mut DbConn,
+    id: i32,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
     conn.transaction(|conn| {
-        let name = diesel::delete(services::table.find(id))
-            .returning(services::name)
-            .get_result::<String>(conn)
-            .optional()?;
-        if name.is_some() {
-            changes::bump(conn)?;
+        changes::bump(conn)?;
+        let Some(mut before) = snapshot(conn, id)? else {
+            return Ok(None);
+        };
+        let affected = usage(conn, id)?;
+        if !affected.rules.is_empty() {
+            let rules = affected
+                .rules
+                .iter()
+                .map(|rule| match rule.component.as_str() {
+                    "" => format!("{}: {}", rule.role_name, before.name),
+                    component => format!("{}: {}/{component}", rule.role_name, before.name),
+                });
+            before
+                .fields
+                .push(("Rules", rules.collect::<Vec<_>>().join("; ")));
         }
-        Ok(name)
+        if !affected.apps.is_empty() {
+            let apps = affected.apps.iter().map(|app| app.name.as_str());
+            before
+                .fields
+                .push(("Storage of apps", apps.collect::<Vec<_>>().join("; ")));
+        }
+        diesel::delete(services::table.find(id)).execute(conn)?;
+        let event = Event::deleted(ObjectKind::Service, id, &before);
+        audit::record(conn, actor, now, &event)?;
+        Ok(Some(before.name))
     })
 }
 

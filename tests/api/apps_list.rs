@@ -42,7 +42,7 @@ fn add_app(app: &TestApp, admin_id: i32, seed: &Seed) -> i32 {
         &mut conn,
         &new,
         &ApiKey::generate(),
-        admin_id,
+        &keyward::audit::Actor::local(Some(admin_id), "tests/api/apps_list"),
         seed.created,
     )
     .unwrap_or_else(|e| panic!("cannot add {}: {e}", seed.name));

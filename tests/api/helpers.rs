@@ -288,6 +288,11 @@ async fn run(settings: Settings) -> Running {
 }
 
 impl TestApp {
+    /// The backend this app's database is on.
+    pub fn backend(&self) -> Backend {
+        Backend::from_url(&self.settings.database_url).expect("a test database URL")
+    }
+
     /// Starts keyward on an existing test database (e.g. one the CLI prepared).
     pub async fn start(db: TestDb, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = Settings::for_database(db.url.clone());
@@ -467,6 +472,7 @@ impl TestApp {
             &Email::parse(email).unwrap(),
             "Test Admin",
             &hash,
+            &keyward::audit::Actor::command_line(),
             chrono::Utc::now().naive_utc(),
         )
         .expect("cannot create the administrator")
