@@ -238,13 +238,18 @@ pub fn diff(before: Option<&Snapshot>, after: Option<&Snapshot>) -> Vec<FieldCha
             .unwrap_or_default()
     };
     // Both sides list their fields in form order; a field only the later one
-    // has goes right after the field it follows there.
+    // has goes after the field it follows there (and after the fields that
+    // only the earlier side had in between).
+    let later = field_names(after);
     let mut names = field_names(before);
     let mut at = 0;
-    for field in field_names(after) {
-        match names.iter().position(|n| *n == field) {
+    for field in &later {
+        match names.iter().position(|n| n == field) {
             Some(found) => at = found + 1,
             None => {
+                while at < names.len() && !later.contains(&names[at]) {
+                    at += 1;
+                }
                 names.insert(at, field);
                 at += 1;
             }

@@ -569,8 +569,8 @@ storage_test!(
             "no history link"
         );
         let edit_page = app.get(&format!("/api-keys/{}", apps[3])).await;
-    assert!(crate::helpers::html_unescape(&edit_page.body).contains(&history));
-    let one = app.get(&format!("/audit?object=app&id={}", apps[3])).await;
+        assert!(crate::helpers::html_unescape(&edit_page.body).contains(&history));
+        let one = app.get(&format!("/audit?object=app&id={}", apps[3])).await;
         let of_app_3: Vec<i32> = log
             .iter()
             .rev()
