@@ -142,8 +142,7 @@ fn parse_database_url(input: &str) -> Result<String, String> {
     match Backend::from_url(input) {
         Ok(_) => Ok(input.to_owned()),
         Err(_) if input.trim().is_empty() => Err(
-            "must not be empty: give a SQLite file path, sqlite://PATH or a postgres:// URL"
-                .into(),
+            "must not be empty: give a SQLite file path, sqlite://PATH or a postgres:// URL".into(),
         ),
         Err(_) => {
             let scheme = input.trim().split_once("://").map_or("", |(s, _)| s);
@@ -186,11 +185,7 @@ fn setting_name(flag: &str) -> String {
             .find(|arg| arg.get_long() == Some(long))
             .and_then(|arg| arg.get_env())
             .map(|env| env.to_string_lossy().into_owned())
-            .or_else(|| {
-                command
-                    .get_subcommands()
-                    .find_map(|sub| env_of(sub, long))
-            })
+            .or_else(|| command.get_subcommands().find_map(|sub| env_of(sub, long)))
     }
     match env_of(&Cli::command(), flag.trim_start_matches("--")) {
         Some(env) => format!("{flag} ({env})"),
@@ -282,12 +277,12 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         verify_cache_capacity: args.verify_cache_capacity,
         clock: crate::clock::system(),
     };
-    let app = Application::build(settings)
-        .await
-        .map_err(|error| match error.downcast_ref::<BindError>() {
+    let app = Application::build(settings).await.map_err(|error| {
+        match error.downcast_ref::<BindError>() {
             Some(bind) => anyhow::anyhow!("{} {bind}", setting_name("--bind")),
             None => error,
-        })?;
+        }
+    })?;
     log::info!("keyward listening on http://{}", app.address());
     if let Some(url) = app.setup_url() {
         log::info!("no administrator yet: create the first one at {url}");

@@ -23,7 +23,13 @@ pub async fn security_headers<B: MessageBody>(
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let is_static = req.path().starts_with("/static/");
     let mut res = next.call(req).await?;
-    let headers = res.headers_mut();
+    add_security_headers(res.headers_mut(), is_static);
+    Ok(res)
+}
+
+/// The headers [`security_headers`] adds, for a response made where that
+/// middleware cannot see it (an error that ends the request early).
+pub fn add_security_headers(headers: &mut header::HeaderMap, is_static: bool) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
@@ -45,7 +51,6 @@ pub async fn security_headers<B: MessageBody>(
         "no-store"
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    Ok(res)
 }
 
 /// One line per request: method, path (never the query string, which may carry

@@ -8,9 +8,10 @@ use std::collections::HashMap;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::ResponseError;
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::cookie::time::Duration;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::middleware::Next;
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -47,25 +48,28 @@ impl DieselSessionStore {
     }
 }
 
-/// Wraps actix-session. When the store fails, actix-session answers with a
-/// bare, empty 500 (its errors carry no cause we could inspect). Everything
-/// this store does is a database query, so such a failure means keyward
-/// cannot use its database right now: the browser gets the "Database
-/// unavailable" page with a 503, as any other page would in an outage. Our
-/// own errors (a refused CSRF token) pass through unchanged.
+/// Wraps actix-session. When the store fails, actix-session ends the request
+/// with a bare, empty 500 (its errors carry no cause we could inspect).
+/// Everything this store does is a database query, so such a failure means
+/// keyward cannot use its database right now: the browser gets the "Database
+/// unavailable" page with a 503, as any other page would in an outage. Our own
+/// errors (a refused CSRF token) pass through unchanged.
+///
+/// The page is handed back as the error's own response: the request cannot be
+/// kept to build a normal response, since routing below needs it unshared.
 pub async fn failures_as_unavailable<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let request = req.request().clone();
+) -> Result<ServiceResponse<B>, actix_web::Error> {
     match next.call(req).await {
-        Ok(res) => Ok(res.map_into_boxed_body()),
-        Err(error) if error.as_error::<AppError>().is_some() => Err(error),
-        Err(error) => {
+        Err(error) if error.as_error::<AppError>().is_none() => {
             let unavailable =
                 AppError::DatabaseUnavailable(anyhow::anyhow!("session store failed: {error}"));
-            Ok(ServiceResponse::new(request, unavailable.error_response()))
+            let mut page = unavailable.error_response();
+            crate::http::add_security_headers(page.headers_mut(), false);
+            Err(InternalError::from_response(unavailable, page).into())
         }
+        result => result,
     }
 }
 

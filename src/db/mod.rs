@@ -169,6 +169,9 @@ pub fn is_unique_violation(error: &DieselError) -> bool {
 pub fn is_connection_lost(error: &DieselError) -> bool {
     match error {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        // libpq could not even send the query: after the server went away
+        // this says "no connection to the server".
+        DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => true,
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
             let message = info.message();
             message.contains("server closed the connection")

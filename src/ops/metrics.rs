@@ -14,8 +14,8 @@ use crate::db::DbPool;
 /// database look-up a millisecond or so, and anything past a second is an
 /// outage or an overloaded database.
 const VERIFICATION_BUCKETS: &[f64] = &[
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-    0.5, 1.0, 2.5,
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5,
 ];
 
 /// The route label of a request that matched no route: the raw path could
