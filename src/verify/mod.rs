@@ -484,3 +484,28 @@ impl Verifier {
         vec![polling, writing]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    #[test]
+    fn metric_labels_spell_codes_as_the_api_does() {
+        for code in [
+            Code::Valid,
+            Code::Missing,
+            Code::Malformed,
+            Code::NotFound,
+            Code::Expired,
+            Code::Inactive,
+            Code::NoRole,
+            Code::RoleInactive,
+            Code::Forbidden,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&code).unwrap(),
+                format!("\"{}\"", code.as_str())
+            );
+        }
+    }
+}
