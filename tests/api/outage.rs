@@ -224,6 +224,12 @@ async fn a_database_outage_answers_503_and_keyward_recovers_without_a_restart() 
         page.body
     );
     assert!(page.header("content-type").starts_with("text/html"));
+    // The page made outside the handlers still carries the usual headers.
+    assert_eq!(page.header("cache-control"), "no-store");
+    assert!(
+        page.header("content-security-policy")
+            .contains("default-src 'self'")
+    );
     assert!(page.body.contains("Database unavailable"), "{}", page.body);
     assert!(
         page.body
