@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::db::DbPool;
@@ -29,6 +29,7 @@ pub struct Metrics {
     cache_hits: IntCounter,
     cache_misses: IntCounter,
     pool_connections: IntGaugeVec,
+    pool_max: IntGauge,
     http_requests: IntCounterVec,
 }
 
@@ -68,6 +69,11 @@ impl Metrics {
             &["state"],
         )
         .expect("valid metric");
+        let pool_max = IntGauge::new(
+            "keyward_db_pool_max_connections",
+            "The most connections the pool opens (--pool-size).",
+        )
+        .expect("valid metric");
         let http_requests = IntCounterVec::new(
             Opts::new(
                 "keyward_http_requests_total",
@@ -84,6 +90,7 @@ impl Metrics {
             Box::new(cache_hits.clone()),
             Box::new(cache_misses.clone()),
             Box::new(pool_connections.clone()),
+            Box::new(pool_max.clone()),
             Box::new(http_requests.clone()),
         ] {
             registry.register(metric).expect("metric names are unique");
@@ -99,7 +106,16 @@ impl Metrics {
             cache_hits,
             cache_misses,
             pool_connections,
+            pool_max,
             http_requests,
+        }
+    }
+
+    /// Lists these verification codes at 0 from the start, so a rate over
+    /// any of them has a series before its first occurrence.
+    pub fn declare_verification_codes<'a>(&self, codes: impl IntoIterator<Item = &'a str>) {
+        for code in codes {
+            self.verifications.with_label_values(&[code]);
         }
     }
 
@@ -135,6 +151,7 @@ impl Metrics {
         self.pool_connections
             .with_label_values(&["idle"])
             .set(i64::from(state.idle_connections));
+        self.pool_max.set(i64::from(pool.max_size()));
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)

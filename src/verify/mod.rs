@@ -46,6 +46,10 @@ const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_CACHE_CAPACITY: usize = 200_000;
 /// Bound on cached service names (requests can name services that do not exist).
 const MAX_CACHED_SERVICES: usize = 10_000;
+/// Metric labels for verifications that ended without a verdict: the database
+/// was unreachable, or something unexpected failed.
+const UNAVAILABLE: &str = "UNAVAILABLE";
+const ERROR: &str = "ERROR";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -62,6 +66,18 @@ pub enum Code {
 }
 
 impl Code {
+    pub const ALL: [Code; 9] = [
+        Code::Valid,
+        Code::Missing,
+        Code::Malformed,
+        Code::NotFound,
+        Code::Expired,
+        Code::Inactive,
+        Code::NoRole,
+        Code::RoleInactive,
+        Code::Forbidden,
+    ];
+
     /// The code as the API spells it (and as the metrics label it).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -152,6 +168,12 @@ impl Verifier {
         clock: SharedClock,
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
+        metrics.declare_verification_codes(
+            Code::ALL
+                .iter()
+                .map(|code| code.as_str())
+                .chain([UNAVAILABLE, ERROR]),
+        );
         Arc::new(Verifier {
             pool,
             capacity,
@@ -176,8 +198,8 @@ impl Verifier {
         let result = self.judge(presented, target).await;
         let code = match &result {
             Ok(decision) => decision.code.as_str(),
-            Err(AppError::DatabaseUnavailable(_)) => "UNAVAILABLE",
-            Err(_) => "ERROR",
+            Err(AppError::DatabaseUnavailable(_)) => UNAVAILABLE,
+            Err(_) => ERROR,
         };
         self.metrics.record_verification(code, started.elapsed());
         result
@@ -491,17 +513,7 @@ mod tests {
 
     #[test]
     fn metric_labels_spell_codes_as_the_api_does() {
-        for code in [
-            Code::Valid,
-            Code::Missing,
-            Code::Malformed,
-            Code::NotFound,
-            Code::Expired,
-            Code::Inactive,
-            Code::NoRole,
-            Code::RoleInactive,
-            Code::Forbidden,
-        ] {
+        for code in Code::ALL {
             assert_eq!(
                 serde_json::to_string(&code).unwrap(),
                 format!("\"{}\"", code.as_str())

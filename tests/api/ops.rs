@@ -271,6 +271,15 @@ storage_test!(metrics_count_what_an_operator_watches, |app| async move {
         "no pooled connections reported:\n{}",
         after.text
     );
+    assert_eq!(after.value("keyward_db_pool_max_connections", &[]), 4.0);
+    // Codes not seen yet are listed at 0, so alerts on them have a series.
+    assert!(
+        after
+            .text
+            .contains("keyward_verifications_total{code=\"UNAVAILABLE\"} 0"),
+        "{}",
+        after.text
+    );
 
     // Once the cache knows the key, verifying it again is a hit.
     eventually(
