@@ -65,19 +65,23 @@ pub struct ServeArgs {
           value_parser = parse_idle_minutes, allow_negative_numbers = true)]
     pub session_idle_minutes: u64,
     /// Largest number of database connections.
-    #[arg(long, env = "KEYWARD_POOL_SIZE", default_value_t = 8, value_parser = parse_pool_size, allow_negative_numbers = true)]
+    #[arg(long, env = "KEYWARD_POOL_SIZE", default_value_t = 8,
+          value_parser = parse_pool_size, allow_negative_numbers = true)]
     pub pool_size: u32,
     /// Forward-auth reads the service and component of a URI below this path.
     #[arg(long, env = "KEYWARD_API_BASE_PATH", default_value = "/api/v2/", value_parser = parse_base_path)]
     pub api_base_path: String,
     /// Most keys kept in the verification cache; 0 turns the cache off.
     #[arg(long, env = "KEYWARD_VERIFY_CACHE_CAPACITY",
-          default_value_t = crate::verify::DEFAULT_CACHE_CAPACITY, value_parser = parse_cache_capacity, allow_negative_numbers = true)]
+          default_value_t = crate::verify::DEFAULT_CACHE_CAPACITY,
+          value_parser = parse_cache_capacity, allow_negative_numbers = true)]
     pub verify_cache_capacity: usize,
 }
 
 // The value parsers below word their errors to follow the setting's name:
 // `keyward: --pool-size (KEYWARD_POOL_SIZE) must be at least 1, got 0`.
+// `allow_negative_numbers` lets `--pool-size -1` reach its parser (and that
+// message) instead of clap reading `-1` as an unknown flag.
 
 /// Largest verification cache accepted: far above any real key count, low
 /// enough that a typo cannot promise gigabytes of cache.
