@@ -4,12 +4,13 @@ use std::io::BufRead;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::auth::admins;
 use crate::auth::password::{Email, Password};
 use crate::config::Settings;
-use crate::startup::Application;
+use crate::db::Backend;
+use crate::startup::{Application, BindError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,7 +32,8 @@ pub struct DbArgs {
         long,
         env = "DATABASE_URL",
         default_value = "keyward.db",
-        global = true
+        global = true,
+        value_parser = parse_database_url
     )]
     pub database_url: String,
 }
@@ -52,25 +54,79 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
-    #[arg(long, env = "KEYWARD_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "KEYWARD_BIND", default_value = "127.0.0.1:8080", value_parser = parse_bind)]
     pub bind: SocketAddr,
     /// Send the session cookie only over HTTPS.
-    #[arg(long, env = "KEYWARD_COOKIE_SECURE", default_value_t = false, action = clap::ArgAction::Set)]
+    #[arg(long, env = "KEYWARD_COOKIE_SECURE", default_value_t = false,
+          action = clap::ArgAction::Set, value_parser = parse_switch)]
     pub cookie_secure: bool,
     /// Minutes of inactivity after which an administrator is signed out.
     #[arg(long, env = "KEYWARD_SESSION_IDLE_MINUTES", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=10080))]
+          value_parser = parse_idle_minutes, allow_negative_numbers = true)]
     pub session_idle_minutes: u64,
     /// Largest number of database connections.
     #[arg(long, env = "KEYWARD_POOL_SIZE", default_value_t = 8,
-          value_parser = clap::value_parser!(u32).range(1..=256))]
+          value_parser = parse_pool_size, allow_negative_numbers = true)]
     pub pool_size: u32,
     /// Forward-auth reads the service and component of a URI below this path.
     #[arg(long, env = "KEYWARD_API_BASE_PATH", default_value = "/api/v2/", value_parser = parse_base_path)]
     pub api_base_path: String,
     /// Most keys kept in the verification cache; 0 turns the cache off.
-    #[arg(long, env = "KEYWARD_VERIFY_CACHE_CAPACITY", default_value_t = crate::verify::DEFAULT_CACHE_CAPACITY)]
+    #[arg(long, env = "KEYWARD_VERIFY_CACHE_CAPACITY",
+          default_value_t = crate::verify::DEFAULT_CACHE_CAPACITY,
+          value_parser = parse_cache_capacity, allow_negative_numbers = true)]
     pub verify_cache_capacity: usize,
+}
+
+// The value parsers below word their errors to follow the setting's name:
+// `keyward: --pool-size (KEYWARD_POOL_SIZE) must be at least 1, got 0`.
+// `allow_negative_numbers` lets `--pool-size -1` reach its parser (and that
+// message) instead of clap reading `-1` as an unknown flag.
+
+/// Largest verification cache accepted: far above any real key count, low
+/// enough that a typo cannot promise gigabytes of cache.
+const MAX_CACHE_CAPACITY: u64 = 10_000_000;
+
+/// A whole number within `min..=max`.
+fn whole_number(input: &str, min: u64, max: u64) -> Result<u64, String> {
+    let value: u64 = input
+        .trim()
+        .parse()
+        .map_err(|_| format!("must be a whole number from {min} to {max}, got {input:?}"))?;
+    if value < min {
+        return Err(format!("must be at least {min}, got {value}"));
+    }
+    if value > max {
+        return Err(format!("must be at most {max}, got {value}"));
+    }
+    Ok(value)
+}
+
+fn parse_pool_size(input: &str) -> Result<u32, String> {
+    whole_number(input, 1, 256).map(|n| n as u32)
+}
+
+fn parse_idle_minutes(input: &str) -> Result<u64, String> {
+    // A week at most: a longer idle sign-out is no sign-out.
+    whole_number(input, 1, 10_080)
+}
+
+fn parse_cache_capacity(input: &str) -> Result<usize, String> {
+    whole_number(input, 0, MAX_CACHE_CAPACITY).map(|n| n as usize)
+}
+
+fn parse_bind(input: &str) -> Result<SocketAddr, String> {
+    input.trim().parse().map_err(|_| {
+        format!("must be an IP address and port like 127.0.0.1:8080 or [::]:8080, got {input:?}")
+    })
+}
+
+fn parse_switch(input: &str) -> Result<bool, String> {
+    match input.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("must be true or false, got {input:?}")),
+    }
 }
 
 fn parse_base_path(input: &str) -> Result<String, String> {
@@ -78,9 +134,67 @@ fn parse_base_path(input: &str) -> Result<String, String> {
         || input.contains(['?', '#'])
         || input.chars().any(char::is_whitespace)
     {
-        return Err("the API base path must be a path starting with /, like /api/v2/".into());
+        return Err(format!(
+            "must be a path starting with /, like /api/v2/, got {input:?}"
+        ));
     }
     Ok(input.to_owned())
+}
+
+/// Only the scheme is repeated in the error: the rest of a URL may hold a password.
+fn parse_database_url(input: &str) -> Result<String, String> {
+    match Backend::from_url(input) {
+        Ok(_) => Ok(input.to_owned()),
+        Err(_) if input.trim().is_empty() => Err(
+            "must not be empty: give a SQLite file path, sqlite://PATH or a postgres:// URL".into(),
+        ),
+        Err(_) => {
+            let scheme = input.trim().split_once("://").map_or("", |(s, _)| s);
+            Err(format!(
+                "must be a SQLite file path, sqlite://PATH or a postgres:// URL, not a {scheme}:// URL"
+            ))
+        }
+    }
+}
+
+/// One line for a command line that clap refused. A bad value names its flag
+/// and the environment variable it may have come from:
+/// `--pool-size (KEYWARD_POOL_SIZE) must be at least 1, got 0`.
+pub fn error_line(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use std::error::Error as _;
+    if error.kind() == ErrorKind::ValueValidation
+        && let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg)
+        && let Some(reason) = error.source()
+    {
+        let flag = arg.split_whitespace().next().unwrap_or(arg);
+        return format!("{} {reason}", setting_name(flag));
+    }
+    // clap's own report spans several lines; an operator's log wants one.
+    let report = error.to_string();
+    let first = report
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    format!("{first} (see keyward --help)")
+}
+
+/// `--pool-size` → `--pool-size (KEYWARD_POOL_SIZE)`, looking through every
+/// subcommand's flags.
+fn setting_name(flag: &str) -> String {
+    fn env_of(command: &clap::Command, long: &str) -> Option<String> {
+        command
+            .get_arguments()
+            .find(|arg| arg.get_long() == Some(long))
+            .and_then(|arg| arg.get_env())
+            .map(|env| env.to_string_lossy().into_owned())
+            .or_else(|| command.get_subcommands().find_map(|sub| env_of(sub, long)))
+    }
+    match env_of(&Cli::command(), flag.trim_start_matches("--")) {
+        Some(env) => format!("{flag} ({env})"),
+        None => flag.to_owned(),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,7 +212,10 @@ pub enum AdminCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let database_url = cli.db.database_url;
     match cli.command {
-        None => serve(database_url, ServeArgs::parse_from_env()).await,
+        None => {
+            let args = ServeArgs::try_from_env().map_err(|e| anyhow::anyhow!(error_line(&e)))?;
+            serve(database_url, args).await
+        }
         Some(Command::Serve(args)) => serve(database_url, args).await,
         Some(Command::Migrate) => {
             crate::db::connect(&database_url, 1)?;
@@ -143,13 +260,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 impl ServeArgs {
     /// A bare `keyward` serves with flags taken from the environment only.
-    fn parse_from_env() -> Self {
+    fn try_from_env() -> Result<Self, clap::Error> {
         #[derive(Parser)]
         struct Bare {
             #[command(flatten)]
             serve: ServeArgs,
         }
-        Bare::parse_from(["keyward"]).serve
+        Bare::try_parse_from(["keyward"]).map(|bare| bare.serve)
     }
 }
 
@@ -165,7 +282,12 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         verify_cache_capacity: args.verify_cache_capacity,
         clock: crate::clock::system(),
     };
-    let app = Application::build(settings).await?;
+    let app = Application::build(settings).await.map_err(|error| {
+        match error.downcast_ref::<BindError>() {
+            Some(bind) => anyhow::anyhow!("{} {bind}", setting_name("--bind")),
+            None => error,
+        }
+    })?;
     log::info!("keyward listening on http://{}", app.address());
     if let Some(url) = app.setup_url() {
         log::info!("no administrator yet: create the first one at {url}");

@@ -1,5 +1,5 @@
-//! Middleware every response passes through: security headers, cache policy and
-//! the request log.
+//! Middleware every response passes through: security headers, cache policy,
+//! the request log and the request counter.
 
 use std::time::Instant;
 
@@ -7,6 +7,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
+
+use crate::ops::Metrics;
+use crate::ops::metrics::{UNMATCHED_ROUTE, method_label};
 
 /// No inline script or style anywhere: everything comes from /static.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -19,7 +23,13 @@ pub async fn security_headers<B: MessageBody>(
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let is_static = req.path().starts_with("/static/");
     let mut res = next.call(req).await?;
-    let headers = res.headers_mut();
+    add_security_headers(res.headers_mut(), is_static);
+    Ok(res)
+}
+
+/// The headers [`security_headers`] adds, for a response made where that
+/// middleware cannot see it (an error that ends the request early).
+pub fn add_security_headers(headers: &mut header::HeaderMap, is_static: bool) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
@@ -41,7 +51,6 @@ pub async fn security_headers<B: MessageBody>(
         "no-store"
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    Ok(res)
 }
 
 /// One line per request: method, path (never the query string, which may carry
@@ -64,6 +73,28 @@ pub async fn request_log<B: MessageBody>(
         status.as_u16(),
         started.elapsed().as_secs_f64() * 1000.0
     );
+    result
+}
+
+/// Counts every answer in `keyward_http_requests_total` by method, route
+/// pattern (`/api-keys/{id}`, never the path itself, which may hold an id or
+/// a key) and status.
+pub async fn count_requests<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = method_label(req.method());
+    let route = req.match_pattern();
+    let result = next.call(req).await;
+    if let Some(metrics) = metrics {
+        let status = match &result {
+            Ok(res) => res.status(),
+            Err(e) => e.as_response_error().status_code(),
+        };
+        let route = route.as_deref().unwrap_or(UNMATCHED_ROUTE);
+        metrics.record_http(method, route, status.as_u16());
+    }
     result
 }
 

@@ -15,14 +15,7 @@ async fn main() {
             error.exit()
         }
         Err(error) => {
-            // clap's own report spans several lines; an operator's log wants one.
-            let report = error.to_string();
-            let first = report
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim_start_matches("error: ");
-            eprintln!("keyward: {first} (see keyward --help)");
+            eprintln!("keyward: {}", keyward::cli::error_line(&error));
             std::process::exit(2);
         }
     };

@@ -7,12 +7,18 @@
 use std::collections::HashMap;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::ResponseError;
+use actix_web::body::MessageBody;
 use actix_web::cookie::time::Duration;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
+use actix_web::middleware::Next;
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::db::{DbConn, DbPool};
+use crate::error::AppError;
 use crate::schema::sessions;
 use crate::session::TypedSession;
 
@@ -39,6 +45,31 @@ impl DieselSessionStore {
             Ok(work(&mut conn)?)
         })
         .await?
+    }
+}
+
+/// Wraps actix-session. When the store fails, actix-session ends the request
+/// with a bare, empty 500 (its errors carry no cause we could inspect).
+/// Everything this store does is a database query, so such a failure means
+/// keyward cannot use its database right now: the browser gets the "Database
+/// unavailable" page with a 503, as any other page would in an outage. Our own
+/// errors (a refused CSRF token) pass through unchanged.
+///
+/// The page is handed back as the error's own response: the request cannot be
+/// kept to build a normal response, since routing below needs it unshared.
+pub async fn failures_as_unavailable<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    match next.call(req).await {
+        Err(error) if error.as_error::<AppError>().is_none() => {
+            let unavailable =
+                AppError::DatabaseUnavailable(anyhow::anyhow!("session store failed: {error}"));
+            let mut page = unavailable.error_response();
+            crate::http::add_security_headers(page.headers_mut(), false);
+            Err(InternalError::from_response(unavailable, page).into())
+        }
+        result => result,
     }
 }
 

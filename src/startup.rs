@@ -16,6 +16,7 @@ use crate::auth::{self, admins, setup::SetupToken};
 use crate::config::Settings;
 use crate::db::{self, DbPool, settings};
 use crate::error::{AppError, BODY_LIMIT, form_error, json_error, method_not_allowed};
+use crate::ops::Metrics;
 use crate::session::{CookieConfig, SignedInAdmin};
 use crate::session_store::{self, DieselSessionStore};
 use crate::verify::Verifier;
@@ -26,6 +27,10 @@ pub struct Application {
     server: Server,
     setup_token: Option<String>,
     pool: DbPool,
+    verifier: std::sync::Arc<Verifier>,
+    /// Periodic work (cache poll, last-used writer, session clean-up), ended
+    /// once the server has stopped.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -52,8 +57,10 @@ impl Application {
         })
         .await??;
 
-        let listener = TcpListener::bind(config.bind)
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let listener = TcpListener::bind(config.bind).map_err(|cause| BindError {
+            address: config.bind,
+            cause,
+        })?;
         let address = listener.local_addr()?;
 
         let setup = web::Data::new(SetupToken::new(setup_token.clone()));
@@ -65,14 +72,17 @@ impl Application {
         let store = DieselSessionStore::new(pool.clone());
         let idle = actix_web::cookie::time::Duration::seconds(config.session_idle.as_secs() as i64);
         let cookie_secure = config.cookie_secure;
+        let metrics = std::sync::Arc::new(Metrics::new());
+        let metrics_data = web::Data::from(metrics.clone());
         let verifier = Verifier::new(
             pool.clone(),
             backend,
             config.verify_cache_capacity,
             config.clock.clone(),
+            metrics,
         );
-        verifier.spawn_background_tasks();
-        let verifier_data = web::Data::new(verifier);
+        let mut background = verifier.spawn_background_tasks();
+        let verifier_data = web::Data::new(verifier.clone());
         let clock = web::Data::new(config.clock.clone());
         let base_path = web::Data::new(ApiBasePath(config.api_base_path.clone()));
 
@@ -94,6 +104,7 @@ impl Application {
             let console = web::scope("")
                 .wrap(from_fn(crate::csrf::protect))
                 .wrap(sessions)
+                .wrap(from_fn(session_store::failures_as_unavailable))
                 .route("/", web::get().to(home))
                 .configure(auth::routes)
                 .configure(crate::apps::routes)
@@ -109,12 +120,14 @@ impl Application {
                 )
                 .wrap(from_fn(crate::http::security_headers))
                 .wrap(from_fn(crate::http::request_log))
+                .wrap(from_fn(crate::http::count_requests))
                 .app_data(pool_data.clone())
                 .app_data(setup.clone())
                 .app_data(cookie_config.clone())
                 .app_data(verifier_data.clone())
                 .app_data(base_path.clone())
                 .app_data(clock.clone())
+                .app_data(metrics_data.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(BODY_LIMIT)
@@ -126,7 +139,7 @@ impl Application {
                         .error_handler(form_error),
                 )
                 .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
-                .route("/livez", web::get().to(livez))
+                .configure(crate::ops::routes)
                 .configure(crate::verify::api::routes)
                 .route(
                     "/static/{file:.*}",
@@ -141,12 +154,14 @@ impl Application {
         }
         let server = server.run();
 
-        spawn_session_cleanup(pool.clone());
+        background.push(spawn_session_cleanup(pool.clone()));
         Ok(Application {
             address,
             server,
             setup_token,
             pool,
+            verifier,
+            background,
         })
     }
 
@@ -170,13 +185,21 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until stopped (SIGTERM, SIGINT or the handle). actix lets
+    /// in-flight requests finish first; then the last-used times they
+    /// collected are written, so a restart loses none of them.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.verifier.flush_last_used().await;
+        for task in &self.background {
+            task.abort();
+        }
+        served
     }
 }
 
 /// Idle sessions past their expiry are deleted every few minutes.
-fn spawn_session_cleanup(pool: DbPool) {
+fn spawn_session_cleanup(pool: DbPool) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(300));
         loop {
@@ -194,19 +217,21 @@ fn spawn_session_cleanup(pool: DbPool) {
                 Err(e) => log::warn!("session clean-up task failed: {e}"),
             }
         }
-    });
+    })
+}
+
+/// The configured address cannot be listened on (in use, not this machine's,
+/// not allowed).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {address}: {cause}")]
+pub struct BindError {
+    pub address: SocketAddr,
+    pub cause: std::io::Error,
 }
 
 /// The console opens on the API keys list.
 async fn home(_admin: SignedInAdmin) -> actix_web::HttpResponse {
     auth::login::see_other("/api-keys")
-}
-
-/// The process is up and serving (no database involved).
-async fn livez() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok()
-        .content_type("text/plain")
-        .body("ok\n")
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

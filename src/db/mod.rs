@@ -141,6 +141,16 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
     result.map_err(|e| anyhow::anyhow!("cannot apply database migrations: {e}"))
 }
 
+/// True when this build carries a migration the database has not applied:
+/// the schema is older than the code. Also a database round trip.
+pub fn migrations_pending(conn: &mut DbConn) -> anyhow::Result<bool> {
+    let pending = match conn {
+        DbConn::Sqlite(conn) => conn.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConn::Postgres(conn) => conn.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending.map_err(|e| anyhow::anyhow!("cannot read the applied migrations: {e}"))
+}
+
 /// libpq error messages span several lines; a start-up error is one line.
 fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -159,6 +169,9 @@ pub fn is_unique_violation(error: &DieselError) -> bool {
 pub fn is_connection_lost(error: &DieselError) -> bool {
     match error {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        // libpq could not even send the query: after the server went away
+        // this says "no connection to the server".
+        DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => true,
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
             let message = info.message();
             message.contains("server closed the connection")

@@ -24,7 +24,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -35,6 +35,7 @@ use crate::apps::key::ApiKey;
 use crate::clock::SharedClock;
 use crate::db::{self, Backend, DbConn, DbPool, changes};
 use crate::error::AppError;
+use crate::ops::Metrics;
 use crate::roles::rules::{Verb, granted_verbs};
 use crate::schema::apps;
 
@@ -45,6 +46,10 @@ const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_CACHE_CAPACITY: usize = 200_000;
 /// Bound on cached service names (requests can name services that do not exist).
 const MAX_CACHED_SERVICES: usize = 10_000;
+/// Metric labels for verifications that ended without a verdict: the database
+/// was unreachable, or something unexpected failed.
+const UNAVAILABLE: &str = "UNAVAILABLE";
+const ERROR: &str = "ERROR";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -58,6 +63,35 @@ pub enum Code {
     NoRole,
     RoleInactive,
     Forbidden,
+}
+
+impl Code {
+    pub const ALL: [Code; 9] = [
+        Code::Valid,
+        Code::Missing,
+        Code::Malformed,
+        Code::NotFound,
+        Code::Expired,
+        Code::Inactive,
+        Code::NoRole,
+        Code::RoleInactive,
+        Code::Forbidden,
+    ];
+
+    /// The code as the API spells it (and as the metrics label it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Valid => "VALID",
+            Code::Missing => "MISSING",
+            Code::Malformed => "MALFORMED",
+            Code::NotFound => "NOT_FOUND",
+            Code::Expired => "EXPIRED",
+            Code::Inactive => "INACTIVE",
+            Code::NoRole => "NO_ROLE",
+            Code::RoleInactive => "ROLE_INACTIVE",
+            Code::Forbidden => "FORBIDDEN",
+        }
+    }
 }
 
 /// What a request asks to do, when it names a service.
@@ -120,10 +154,26 @@ pub struct Verifier {
     clock: SharedClock,
     cache: RwLock<Cache>,
     last_used: Mutex<HashMap<i32, NaiveDateTime>>,
+    /// Held while last-used times are written, so the final write at shutdown
+    /// waits for a periodic one already under way.
+    flushing: tokio::sync::Mutex<()>,
+    metrics: Arc<Metrics>,
 }
 
 impl Verifier {
-    pub fn new(pool: DbPool, backend: Backend, capacity: usize, clock: SharedClock) -> Arc<Self> {
+    pub fn new(
+        pool: DbPool,
+        backend: Backend,
+        capacity: usize,
+        clock: SharedClock,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
+        metrics.declare_verification_codes(
+            Code::ALL
+                .iter()
+                .map(|code| code.as_str())
+                .chain([UNAVAILABLE, ERROR]),
+        );
         Arc::new(Verifier {
             pool,
             capacity,
@@ -131,11 +181,31 @@ impl Verifier {
             inline_reads: backend == Backend::Sqlite,
             cache: RwLock::default(),
             last_used: Mutex::default(),
+            flushing: tokio::sync::Mutex::new(()),
+            metrics,
         })
     }
 
-    /// Judges a presented key and, if given, a request.
+    /// Judges a presented key and, if given, a request; counts the answer and
+    /// its time in the metrics. Without the database the answer is an error
+    /// (503), never a verdict about the key.
     pub async fn verify(
+        &self,
+        presented: Option<&str>,
+        target: Option<&Target>,
+    ) -> Result<Decision, AppError> {
+        let started = Instant::now();
+        let result = self.judge(presented, target).await;
+        let code = match &result {
+            Ok(decision) => decision.code.as_str(),
+            Err(AppError::DatabaseUnavailable(_)) => UNAVAILABLE,
+            Err(_) => ERROR,
+        };
+        self.metrics.record_verification(code, started.elapsed());
+        result
+    }
+
+    async fn judge(
         &self,
         presented: Option<&str>,
         target: Option<&Target>,
@@ -272,10 +342,12 @@ impl Verifier {
         let version = {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
             if let Some(found) = cache.keys.get(&digest) {
+                self.metrics.record_cache(true);
                 return Ok(found.clone());
             }
             cache.version
         };
+        self.metrics.record_cache(false);
         let hash = hex::encode(digest);
         let loaded = self
             .read(move |conn| grants::load_key(conn, &hash))
@@ -382,6 +454,7 @@ impl Verifier {
 
     /// Writes the collected last-used times in one transaction.
     pub async fn flush_last_used(&self) {
+        let _flushing = self.flushing.lock().await;
         let pending = match self.last_used.lock() {
             Ok(mut pending) if !pending.is_empty() => std::mem::take(&mut *pending),
             _ => return,
@@ -411,9 +484,9 @@ impl Verifier {
     }
 
     /// Starts the change poller and the last-used writer on the current runtime.
-    pub fn spawn_background_tasks(self: &Arc<Self>) {
+    pub fn spawn_background_tasks(self: &Arc<Self>) -> Vec<tokio::task::JoinHandle<()>> {
         let poller = Arc::clone(self);
-        tokio::spawn(async move {
+        let polling = tokio::spawn(async move {
             let mut every = tokio::time::interval(POLL_INTERVAL);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -422,7 +495,7 @@ impl Verifier {
             }
         });
         let writer = Arc::clone(self);
-        tokio::spawn(async move {
+        let writing = tokio::spawn(async move {
             let mut every = tokio::time::interval(LAST_USED_FLUSH_INTERVAL);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -430,5 +503,21 @@ impl Verifier {
                 writer.flush_last_used().await;
             }
         });
+        vec![polling, writing]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    #[test]
+    fn metric_labels_spell_codes_as_the_api_does() {
+        for code in Code::ALL {
+            assert_eq!(
+                serde_json::to_string(&code).unwrap(),
+                format!("\"{}\"", code.as_str())
+            );
+        }
     }
 }

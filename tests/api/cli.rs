@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::helpers::{StatusCode, TempDir, TestApp};
+use crate::helpers::{Backend, StatusCode, TempDir, TestApp, TestDb, free_port, verify_at};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -21,6 +21,8 @@ fn keyward(dir: &Path) -> Command {
         "KEYWARD_COOKIE_SECURE",
         "KEYWARD_SESSION_IDLE_MINUTES",
         "KEYWARD_POOL_SIZE",
+        "KEYWARD_API_BASE_PATH",
+        "KEYWARD_VERIFY_CACHE_CAPACITY",
         "RUST_LOG",
         "RUST_BACKTRACE",
     ] {
@@ -336,5 +338,237 @@ async fn serve_logs_the_setup_url_and_each_request_without_its_query() {
         log.matches(token).count(),
         1,
         "the setup token was logged again:\n{log}"
+    );
+}
+
+// ---- Settings refused at start-up, naming the flag and its variable ----
+
+/// `keyward serve` with a bad setting, given once as a flag and once as its
+/// environment variable: both times one line naming both, and nothing created.
+fn refused_setting(flag: &str, variable: &str, value: &str) -> String {
+    let dir = TempDir::new("keyward-cli");
+    let mut lines = Vec::new();
+    for as_flag in [true, false] {
+        let mut command = keyward(&dir.0);
+        command.arg("serve");
+        if as_flag {
+            command.arg(format!("{flag}={value}"));
+        } else {
+            command.env(variable, value);
+        }
+        let output = run(command, "");
+        let line = assert_one_line_error(&output);
+        let named = format!("keyward: {flag} ({variable}) ");
+        assert!(line.starts_with(&named), "{line}");
+        assert!(
+            !dir.0.join("keyward.db").exists(),
+            "a database was created before the setting was checked"
+        );
+        lines.push(line);
+    }
+    assert_eq!(
+        lines[0], lines[1],
+        "flag and variable are reported differently"
+    );
+    lines.remove(0)
+}
+
+#[test]
+fn a_pool_size_of_zero_is_refused() {
+    let line = refused_setting("--pool-size", "KEYWARD_POOL_SIZE", "0");
+    assert_eq!(
+        line,
+        "keyward: --pool-size (KEYWARD_POOL_SIZE) must be at least 1, got 0"
+    );
+    let line = refused_setting("--pool-size", "KEYWARD_POOL_SIZE", "eight");
+    assert!(
+        line.ends_with("must be a whole number from 1 to 256, got \"eight\""),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_session_idle_time_of_zero_is_refused() {
+    let line = refused_setting(
+        "--session-idle-minutes",
+        "KEYWARD_SESSION_IDLE_MINUTES",
+        "0",
+    );
+    assert!(line.ends_with("must be at least 1, got 0"), "{line}");
+}
+
+#[test]
+fn an_api_base_path_that_is_not_a_path_is_refused() {
+    for bad in ["api/v2/", "/api v2/", "/api/v2/?x"] {
+        let line = refused_setting("--api-base-path", "KEYWARD_API_BASE_PATH", bad);
+        assert!(line.contains("must be a path starting with /"), "{line}");
+    }
+}
+
+#[test]
+fn a_verify_cache_capacity_that_is_not_a_count_is_refused() {
+    for bad in ["-1", "lots", "99999999999"] {
+        let line = refused_setting(
+            "--verify-cache-capacity",
+            "KEYWARD_VERIFY_CACHE_CAPACITY",
+            bad,
+        );
+        assert!(line.contains("must be "), "{line}");
+        assert!(line.contains(bad), "the value is not shown: {line}");
+    }
+}
+
+#[test]
+fn a_cookie_secure_that_is_not_true_or_false_is_refused() {
+    let line = refused_setting("--cookie-secure", "KEYWARD_COOKIE_SECURE", "yes");
+    assert!(
+        line.ends_with("must be true or false, got \"yes\""),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_bind_address_that_is_not_an_address_is_refused() {
+    let line = refused_setting("--bind", "KEYWARD_BIND", "localhost");
+    assert!(line.contains("must be an IP address and port"), "{line}");
+}
+
+#[test]
+fn a_database_url_of_another_kind_is_refused_without_echoing_it() {
+    let dir = TempDir::new("keyward-cli");
+    for args in [&["migrate"][..], &["serve"]] {
+        let mut command = keyward(&dir.0);
+        command
+            .args(["--database-url", "mysql://root:hunter2secret@db/keys"])
+            .args(args);
+        let line = assert_one_line_error(&run(command, ""));
+        assert!(
+            line.starts_with("keyward: --database-url (DATABASE_URL) must be a SQLite file path"),
+            "{args:?}: {line}"
+        );
+        assert!(line.contains("mysql://"), "{line}");
+        assert!(
+            !line.contains("hunter2secret"),
+            "the password was printed: {line}"
+        );
+    }
+    let mut command = keyward(&dir.0);
+    command.env("DATABASE_URL", "  ").arg("migrate");
+    let line = assert_one_line_error(&run(command, ""));
+    assert!(
+        line.starts_with("keyward: --database-url (DATABASE_URL) must not be empty"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_bind_address_in_use_is_refused() {
+    let dir = TempDir::new("keyward-cli");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let mut command = keyward(&dir.0);
+    command.args(["serve", "--bind", &address]);
+    let line = assert_one_line_error(&run(command, ""));
+    assert!(
+        line.starts_with(&format!(
+            "keyward: --bind (KEYWARD_BIND) cannot listen on {address}: "
+        )),
+        "{line}"
+    );
+}
+
+// ---- SIGTERM: in-flight requests finish, last-used times are written ----
+
+#[tokio::test]
+async fn sigterm_finishes_requests_in_flight_and_writes_last_used_times() {
+    use std::io::Read;
+    use std::net::TcpStream;
+
+    // A key made through the console of an in-process keyward, which then
+    // stops; the binary serves the same SQLite file.
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let app = TestApp::start(db, |_| {}).await;
+    app.login_as_default_admin().await;
+    let role = app.create_role("reader").await;
+    let (app_id, key) = app.create_key("Mobile app", Some(role)).await;
+    app.handle.stop(true).await;
+
+    let dir = TempDir::new("keyward-serve");
+    let mut command = keyward(&dir.0);
+    let port = free_port();
+    command.args([
+        "--database-url",
+        &app.db.url,
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    let mut served = Served::start(command);
+    served.wait_for_line("keyward listening on ");
+    let address = format!("http://127.0.0.1:{port}");
+
+    // A verification whose body is still on its way when SIGTERM arrives.
+    let body = serde_json::json!({ "key": key }).to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    slow.set_read_timeout(Some(TIMEOUT)).unwrap();
+    write!(
+        slow,
+        "POST /api/v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    slow.flush().unwrap();
+
+    // A verification that completes: its last-used time is only in memory
+    // (written in batches every few seconds) when SIGTERM arrives.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let answer = verify_at(&client, &address, &serde_json::json!({ "key": key })).await;
+    assert_eq!(answer["code"], "VALID", "{answer}");
+    drop(client);
+
+    let sent = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    served.wait_for_line("SIGTERM received; starting graceful shutdown");
+    // The request in flight is still answered.
+    slow.write_all(rest.as_bytes()).unwrap();
+    let mut answer = String::new();
+    slow.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"VALID\""), "{answer}");
+
+    let status = {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = served.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "keyward did not exit after SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    assert_eq!(status.code(), Some(0), "{}", served.seen.join("\n"));
+
+    use diesel::prelude::*;
+    use keyward::schema::apps;
+    let mut conn = app.pool.get().unwrap();
+    let last_used: Option<chrono::NaiveDateTime> = apps::table
+        .find(app_id)
+        .select(apps::last_used_at)
+        .first(&mut *conn)
+        .unwrap();
+    assert!(
+        last_used.is_some(),
+        "the last use was not written before keyward exited"
     );
 }

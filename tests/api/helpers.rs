@@ -71,6 +71,18 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// A database this harness did not create and will not drop (e.g. one on
+    /// a PostgreSQL cluster the test runs itself).
+    pub fn existing(url: impl Into<String>) -> TestDb {
+        TestDb {
+            url: url.into(),
+            _sqlite_dir: None,
+            postgres_database: None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = &self.postgres_database {

@@ -15,5 +15,7 @@ mod cli;
 mod foundation;
 mod lifecycle_browser;
 mod nginx;
+mod ops;
+mod outage;
 mod verify;
 mod verify_browser;

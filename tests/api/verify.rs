@@ -410,7 +410,7 @@ storage_test!(
 // ---- Forward-auth: GET /api/v1/auth ----
 
 /// Asks the forward-auth endpoint about `method uri` as nginx's `auth_request` does.
-async fn forward_auth(
+pub async fn forward_auth(
     app: &TestApp,
     method: &str,
     uri: &str,
