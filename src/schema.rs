@@ -98,6 +98,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_throttle (subject) {
+        subject -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(apps -> roles (role_id));
 diesel::joinable!(role_rules -> roles (role_id));
 diesel::joinable!(role_rules -> services (service_id));
@@ -110,5 +119,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     apps,
     role_rules,
-    change_counter
+    change_counter,
+    login_throttle
 );

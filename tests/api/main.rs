@@ -14,5 +14,6 @@ mod cli;
 mod foundation;
 mod lifecycle_browser;
 mod nginx;
+mod throttle;
 mod verify;
 mod verify_browser;
