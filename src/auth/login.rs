@@ -91,7 +91,12 @@ pub async fn submit(
         if let Some(until) = throttle::locked_until(conn, &subjects, now)? {
             return Ok(Outcome::Refused { until });
         }
-        let admin = admins::find_by_email(conn, &normalised)?;
+        // What cannot be an email (a NUL, say, which PostgreSQL refuses in a
+        // query) is no account: no look-up, the same failure as a wrong password.
+        let admin = match password::Email::parse(&normalised) {
+            Ok(email) => admins::find_by_email(conn, email.as_str())?,
+            Err(_) => None,
+        };
         let stored = admin
             .as_ref()
             .filter(|a| a.is_active)

@@ -9,6 +9,7 @@ mod apps;
 mod apps_browser;
 mod apps_lifecycle;
 mod apps_list;
+mod bad_input;
 mod browser;
 mod cli;
 mod foundation;
