@@ -12,6 +12,7 @@ mod apps_list;
 mod bad_input;
 mod browser;
 mod cli;
+mod crash;
 mod foundation;
 mod lifecycle_browser;
 mod nginx;
