@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod memory;
 pub mod random;
 pub mod roles;
 pub mod schema;
