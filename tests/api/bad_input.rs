@@ -954,7 +954,7 @@ storage_test!(list_search_and_paging_queries, |app| async move {
     }
 });
 
-// The two 500s the properties above found on PostgreSQL, which refuses a NUL
+// The 500s the properties above found on PostgreSQL, which refuses a NUL
 // in text: kept as plain cases so they are checked on every run.
 storage_test!(
     a_nul_byte_is_refused_with_a_clear_answer,
@@ -988,5 +988,26 @@ storage_test!(
                 .contains("Description cannot contain control characters")
         );
         assert_eq!(app_rows(&app), before);
+        // A NUL in the service a valid key asks about, by JSON and by forward-auth.
+        let role = app.create_role("Everything").await;
+        app.add_rule(role, None, "*", &["GET"]).await;
+        let (_, key) = app.create_key("Nul client", Some(role)).await;
+        let answer = app
+            .verify(&json!({ "key": key, "service": "a\u{0}b" }))
+            .await;
+        assert_eq!(answer["allowed"], false, "{answer}");
+        for uri in ["/api/v2/a%00b/_table", "/api/v2/a\u{0}b/_table"] {
+            let Ok(request) = api_client()
+                .get(app.url("/api/v1/auth"))
+                .header("X-API-Key", &key)
+                .header("X-Original-URI", uri)
+                .build()
+            else {
+                continue; // a header the HTTP client itself will not send
+            };
+            let response = api_client().execute(request).await.expect("request failed");
+            let response = TestResponse::read(response).await;
+            assert_no_server_error(&response, &uri);
+        }
     }
 );
