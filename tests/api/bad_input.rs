@@ -1016,3 +1016,124 @@ storage_test!(
         }
     }
 );
+
+/// A path segment where keyward expects an id.
+fn id_segment() -> BoxedStrategy<String> {
+    prop_oneof![
+        Just("0".to_owned()),
+        Just("-1".to_owned()),
+        Just("99999999999".to_owned()),
+        Just("1.5".to_owned()),
+        text().prop_map(|t| crate::helpers::query(&[("", &t)])[1..].to_owned()),
+    ]
+    .boxed()
+}
+
+storage_test!(key_actions_and_ids_in_paths, |app| async move {
+    let (role, _) = signed_in(&app).await;
+    let (id, _) = app.create_key("Original", Some(role)).await;
+    let admin_id = app.create_admin("second@example.com", "a long enough password");
+    let actions = (
+        proptest::sample::select(vec![
+            "active",
+            "duplicate",
+            "roll",
+            "delete",
+            "admin-active",
+        ]),
+        prop_oneof![3 => Just(None), 1 => id_segment().prop_map(Some)],
+        submission(vec![
+            ("active", one_of(&["true", "false"])),
+            ("name", field()),
+            ("grace", one_of(&["0", "1h", "24h", "7d", ""])),
+        ]),
+    );
+    for (action, bad_id, fields) in draw(actions, CASES) {
+        let case = (action, &bad_id, &fields);
+        let target = bad_id.clone().unwrap_or_else(|| {
+            if action == "admin-active" {
+                admin_id
+            } else {
+                id
+            }
+            .to_string()
+        });
+        let path = match action {
+            "admin-active" => format!("/admins/{target}/active"),
+            // Deleting the one app would end the test's subject: its id is
+            // only ever replaced by a bad one.
+            "delete" => format!("/api-keys/{}/delete", bad_id.clone().unwrap_or("0".into())),
+            action => format!("/api-keys/{target}/{action}"),
+        };
+        let before = app_rows(&app);
+        let response = post(&app, &path, &fields).await;
+        assert_no_server_error(&response, &case);
+        let after = app_rows(&app);
+        if bad_id.is_some() {
+            assert!(
+                response.status.is_client_error(),
+                "{case:?}: {}",
+                response.status
+            );
+        }
+        if !response.status.is_redirection() && response.status != StatusCode::OK {
+            assert_eq!(before, after, "{case:?}");
+            continue;
+        }
+        match action {
+            "duplicate" => {
+                let copy = after.last().unwrap();
+                assert_eq!(after.len(), before.len() + 1, "{case:?}");
+                assert_eq!(copy.name, value(&fields, "name").trim(), "{case:?}");
+                assert_ne!(copy.key_hash, before[0].key_hash);
+            }
+            "roll" => assert_ne!(after[0].key_hash, before[0].key_hash, "{case:?}"),
+            "active" => assert_eq!(after[0].is_active, value(&fields, "active") == "true"),
+            _ => {}
+        }
+    }
+    // The last active-toggle left the second administrator as it said; make
+    // sure the console still works for the first.
+    assert_eq!(app.get("/api-keys").await.status, StatusCode::OK);
+});
+
+storage_test!(setup_form, |app| async move {
+    let token = app.setup_token();
+    let form = submission(vec![
+        ("token", one_of(&["not-the-token", ""])),
+        ("email", one_of(&["first@example.com"])),
+        ("name", field()),
+        ("password", one_of(&["a long enough password"])),
+        ("password_confirm", one_of(&["a long enough password"])),
+    ]);
+    for fields in draw(form, SLOW_CASES) {
+        let response = post(&app, "/setup", &fields).await;
+        assert_no_server_error(&response, &fields);
+        assert!(!app.admin_exists(), "setup without the token: {fields:?}");
+        assert_ne!(response.status, StatusCode::SEE_OTHER, "{fields:?}");
+    }
+    // With the real token the same hostile fields are judged by the rules.
+    let form = submission(vec![
+        ("email", one_of(&["first@example.com"])),
+        ("name", field()),
+        ("password", one_of(&["a long enough password"])),
+        ("password_confirm", one_of(&["a long enough password"])),
+    ]);
+    for mut fields in draw(form, SLOW_CASES) {
+        fields.push(("token".into(), token.clone()));
+        let response = post(&app, "/setup", &fields).await;
+        assert_no_server_error(&response, &fields);
+        if response.status == StatusCode::SEE_OTHER {
+            let mut conn = conn(&app);
+            let (email, name): (String, String) = admins::table
+                .select((admins::email, admins::name))
+                .first(&mut *conn)
+                .unwrap();
+            assert_eq!(email, value(&fields, "email").trim().to_lowercase());
+            assert_eq!(name, value(&fields, "name").trim());
+            break;
+        }
+        assert!(!app.admin_exists(), "{fields:?}");
+    }
+    assert!(app.admin_exists(), "no setup form was accepted");
+});
