@@ -17,6 +17,11 @@
 //! account's count (not its address's, or one valid account would let an
 //! attacker reset the address limit while guessing at others).
 //!
+//! The check and the count are separate statements, not one transaction:
+//! attempts already past the check when the limit is reached still finish,
+//! so a burst can overshoot the limit by the attempts in flight at once (at
+//! most the connection pool's size), never by more.
+//!
 //! The address is the TCP peer. Behind a reverse proxy every client shares
 //! the proxy's address, which then only meets the higher address limit; the
 //! per-account limit still holds.
