@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod memory;
 pub mod ops;
 pub mod random;
 pub mod roles;

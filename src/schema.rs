@@ -113,6 +113,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_throttle (subject) {
+        subject -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(apps -> roles (role_id));
 diesel::joinable!(role_rules -> roles (role_id));
 diesel::joinable!(role_rules -> services (service_id));
@@ -126,5 +135,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     apps,
     role_rules,
     change_counter,
-    audit_events
+    audit_events,
+    login_throttle
 );

@@ -41,3 +41,30 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::required_line;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn an_accepted_line_is_what_was_typed_trimmed(input in any::<String>(), max in 1usize..100) {
+            match required_line(&input, max, "Name") {
+                Ok(value) => {
+                    prop_assert_eq!(value.as_str(), input.trim());
+                    prop_assert!(!value.is_empty());
+                    prop_assert!(value.chars().count() <= max);
+                    prop_assert!(!value.chars().any(char::is_control));
+                }
+                Err(message) => prop_assert!(message.starts_with("Name ")),
+            }
+        }
+
+        #[test]
+        fn printable_lines_within_the_limit_are_accepted(input in "[^\\p{Cc}]{1,64}") {
+            prop_assume!(!input.trim().is_empty());
+            prop_assert_eq!(required_line(&input, 64, "Name"), Ok(input.trim().to_owned()));
+        }
+    }
+}

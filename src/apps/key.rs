@@ -198,3 +198,49 @@ mod tests {
         assert!(!debug.contains(&key.expose()[10..]));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_string_parses_or_is_refused_without_panicking(input in any::<String>()) {
+            if let Ok(key) = ApiKey::parse(&input) {
+                // Only the documented shape ever parses.
+                prop_assert_eq!(key.expose(), input.as_str());
+                prop_assert_eq!(input.len(), KEY_CHARS);
+                prop_assert!(input.starts_with(PREFIX));
+                prop_assert!(input[PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric()));
+            }
+        }
+
+        #[test]
+        fn keyish_strings_parse_only_with_their_checksum(random in "[0-9A-Za-z]{43}", sum in "[0-9A-Za-z]{6}") {
+            let input = format!("{PREFIX}{random}{sum}");
+            prop_assert_eq!(ApiKey::parse(&input).is_ok(), checksum(&random) == sum);
+        }
+
+        #[test]
+        fn a_changed_or_cut_key_is_refused(position in 0..KEY_CHARS, replacement in any::<char>(), cut in 0..KEY_CHARS) {
+            let key = ApiKey::generate().expose().to_owned();
+            let mut chars: Vec<char> = key.chars().collect();
+            prop_assume!(chars[position] != replacement);
+            chars[position] = replacement;
+            let changed: String = chars.into_iter().collect();
+            // A CRC32 catches every single-character change.
+            prop_assert!(ApiKey::parse(&changed).is_err());
+            prop_assert_eq!(ApiKey::parse(&key[..cut]).is_err(), true);
+        }
+    }
+
+    #[test]
+    fn generated_keys_round_trip() {
+        for _ in 0..256 {
+            let key = ApiKey::generate();
+            assert_eq!(ApiKey::parse(key.expose()), Ok(key.clone()));
+            assert_eq!(ApiKey::parse(key.expose()).unwrap().hash(), key.hash());
+        }
+    }
+}

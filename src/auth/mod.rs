@@ -1,9 +1,10 @@
-//! Administrators signing in: the one-time setup page, login and logout.
+//! Administrators signing in: the one-time setup page, login (throttled) and logout.
 
 pub mod admins;
 pub mod login;
 pub mod password;
 pub mod setup;
+pub mod throttle;
 
 use actix_web::web;
 

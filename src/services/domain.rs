@@ -258,3 +258,46 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[a-z0-9_ -]{0,70}",
+            "\\PC{0,90}",
+            Just("<script>alert(1)</script>".to_owned()),
+            Just("api".to_owned()),
+            Just("file".to_owned()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_parsed_service_keeps_what_was_typed(
+            name in field(), label in field(), description in field(), kind in field(),
+            active in proptest::option::of(field()),
+        ) {
+            let form = ServiceForm { name, label, description, kind, is_active: active };
+            match NewService::parse(&form) {
+                Ok(service) => {
+                    prop_assert_eq!(service.name.as_str(), form.name.trim());
+                    prop_assert!(service.name.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'));
+                    prop_assert_eq!(service.label.as_str(), form.label.trim());
+                    prop_assert_eq!(service.description.as_str(), form.description.trim());
+                    prop_assert_eq!(service.kind.as_str(), form.chosen_kind());
+                    prop_assert_eq!(service.is_active, form.is_active.is_some());
+                }
+                Err(errors) => prop_assert!(!errors.is_empty()),
+            }
+        }
+
+        #[test]
+        fn a_service_name_is_a_path_segment(name in "[a-z0-9_-]{1,64}") {
+            prop_assert_eq!(ServiceName::parse(&name).map(|n| n.as_str().to_owned()), Ok(name));
+        }
+    }
+}
