@@ -226,6 +226,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: AdminCommand::Create { email, name },
         }) => {
             let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
+            let name =
+                crate::admins::domain::AdminName::parse(&name).map_err(anyhow::Error::msg)?;
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
             let password =
@@ -236,7 +238,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             admins::create(
                 &mut conn,
                 &email,
-                name.trim(),
+                name.as_str(),
                 &hash,
                 &crate::audit::Actor::command_line(),
                 chrono::Utc::now().naive_utc(),

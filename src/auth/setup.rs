@@ -119,17 +119,19 @@ pub async fn submit(
     let email = Email::parse(&form.email)
         .map_err(|e| errors.add("email", e))
         .ok();
-    let name = form.name.trim().to_owned();
-    if name.chars().count() > 64 {
-        errors.add("name", "Name must be at most 64 characters");
-    }
+    // The same rules as the Admins page: no control characters, 64 at most.
+    let name = crate::admins::domain::AdminName::parse(&form.name)
+        .map_err(|e| errors.add("name", e))
+        .ok();
     let password = Password::parse(&form.password)
         .map_err(|e| errors.add("password", e))
         .ok();
     if password.is_some() && form.password != form.password_confirm {
         errors.add("password_confirm", "The passwords do not match");
     }
-    let (Some(email), Some(password), true) = (email, password, errors.is_empty()) else {
+    let (Some(email), Some(name), Some(password), true) =
+        (email, name, password, errors.is_empty())
+    else {
         return render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SetupPage {
@@ -156,7 +158,7 @@ pub async fn submit(
             {
                 return Err(diesel::result::Error::RollbackTransaction.into());
             }
-            admins::create(conn, &email, &name, &hash, &actor, now)
+            admins::create(conn, &email, name.as_str(), &hash, &actor, now)
         })
     })
     .await?;

@@ -1137,3 +1137,40 @@ storage_test!(setup_form, |app| async move {
     }
     assert!(app.admin_exists(), "no setup form was accepted");
 });
+
+// Found by `setup_form` on PostgreSQL (a NUL in the name was a 500): the
+// setup page names the same rules as the Admins page.
+storage_test!(
+    the_setup_name_follows_the_admin_name_rules,
+    |app| async move {
+        let token = app.setup_token();
+        let response = app
+            .post_form(
+                "/setup",
+                &[
+                    ("token", token.as_str()),
+                    ("email", "first@example.com"),
+                    ("name", "a\u{0}b"),
+                    ("password", "a long enough password"),
+                    ("password_confirm", "a long enough password"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            response.body
+        );
+        assert!(
+            response
+                .body
+                .contains("Name cannot contain control characters")
+        );
+        assert_eq!(
+            response.input_value("email").as_deref(),
+            Some("first@example.com")
+        );
+        assert!(!app.admin_exists());
+    }
+);
