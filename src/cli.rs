@@ -76,6 +76,10 @@ pub struct ServeArgs {
           default_value_t = crate::verify::DEFAULT_CACHE_CAPACITY,
           value_parser = parse_cache_capacity, allow_negative_numbers = true)]
     pub verify_cache_capacity: usize,
+    /// HTTP worker threads; 0 starts one per CPU core.
+    #[arg(long, env = "KEYWARD_WORKERS", default_value_t = 0,
+          value_parser = parse_workers, allow_negative_numbers = true)]
+    pub workers: usize,
 }
 
 // The value parsers below word their errors to follow the setting's name:
@@ -113,6 +117,10 @@ fn parse_idle_minutes(input: &str) -> Result<u64, String> {
 
 fn parse_cache_capacity(input: &str) -> Result<usize, String> {
     whole_number(input, 0, MAX_CACHE_CAPACITY).map(|n| n as usize)
+}
+
+fn parse_workers(input: &str) -> Result<usize, String> {
+    whole_number(input, 0, 256).map(|n| n as usize)
 }
 
 fn parse_bind(input: &str) -> Result<SocketAddr, String> {
@@ -279,7 +287,7 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         cookie_secure: args.cookie_secure,
         session_idle: Duration::from_secs(args.session_idle_minutes * 60),
         pool_size: args.pool_size,
-        workers: 0,
+        workers: args.workers,
         api_base_path: args.api_base_path,
         verify_cache_capacity: args.verify_cache_capacity,
         clock: crate::clock::system(),

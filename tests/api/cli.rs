@@ -23,6 +23,7 @@ fn keyward(dir: &Path) -> Command {
         "KEYWARD_POOL_SIZE",
         "KEYWARD_API_BASE_PATH",
         "KEYWARD_VERIFY_CACHE_CAPACITY",
+        "KEYWARD_WORKERS",
         "RUST_LOG",
         "RUST_BACKTRACE",
     ] {
@@ -384,6 +385,15 @@ fn a_pool_size_of_zero_is_refused() {
     assert!(
         line.ends_with("must be a whole number from 1 to 256, got \"eight\""),
         "{line}"
+    );
+}
+
+#[test]
+fn a_worker_count_out_of_range_is_refused() {
+    let line = refused_setting("--workers", "KEYWARD_WORKERS", "300");
+    assert_eq!(
+        line,
+        "keyward: --workers (KEYWARD_WORKERS) must be at most 256, got 300"
     );
 }
 
