@@ -10,6 +10,7 @@ mod apps_browser;
 mod apps_lifecycle;
 mod apps_list;
 mod audit;
+mod audit_browser;
 mod bad_input;
 mod browser;
 mod cli;
