@@ -177,6 +177,19 @@ fn stored_apps(url: &str) -> Vec<StoredApp> {
         .expect("cannot read apps")
 }
 
+/// The names of the apps the audit log says were created.
+fn created_in_audit_log(url: &str) -> Vec<String> {
+    use keyward::schema::audit_events;
+    let (pool, _) = keyward::db::connect(url, 1).expect("cannot open the database again");
+    let mut conn = pool.get().unwrap();
+    audit_events::table
+        .filter(audit_events::object_kind.eq("app"))
+        .filter(audit_events::action.eq("created"))
+        .select(audit_events::object_name)
+        .load(&mut *conn)
+        .expect("cannot read the audit log")
+}
+
 async fn crash_and_recover(backend: Backend) {
     let Some(db) = TestDb::new(backend) else {
         return;
@@ -251,6 +264,13 @@ async fn crash_and_recover(backend: Backend) {
         stored.len(),
         acknowledged.len()
     );
+    // Each app and its audit event were written in one transaction: the crash
+    // left both or neither.
+    let mut audited = created_in_audit_log(&db.url);
+    audited.sort();
+    let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    names.sort();
+    assert_eq!(audited, names, "apps and their audit events differ");
     let (client, _) = sign_in(&server.address).await;
     let name = &acknowledged[acknowledged.len() - 1];
     let page = client
