@@ -66,7 +66,7 @@ impl TypedSession {
     }
 
     pub fn take_flash(&self) -> Option<String> {
-        self.0.remove_as::<String>(Self::FLASH).and_then(Result::ok)
+        self.remove(Self::FLASH)
     }
 
     /// Stores a named value for a feature's own use.
@@ -76,7 +76,12 @@ impl TypedSession {
     }
 
     /// Takes a named value out of the session.
+    /// Only a value that is there is removed: actix-session marks the session
+    /// changed on any removal, and a changed session is written back whole.
     pub fn remove<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        if !self.0.entries().contains_key(key) {
+            return None;
+        }
         self.0.remove_as::<T>(key).and_then(Result::ok)
     }
 }

@@ -81,6 +81,14 @@ fn expiry(ttl: &Duration) -> NaiveDateTime {
     Utc::now().naive_utc() + chrono::Duration::seconds(ttl.whole_seconds())
 }
 
+/// How far a session's stored expiry may lag behind "idle time from now"
+/// before a request moves it: a tenth of the idle time, at most a minute. So
+/// an administrator browsing the console costs one session write a minute,
+/// not one per page, and is signed out at most this much early.
+fn ttl_slack(ttl: &Duration) -> chrono::Duration {
+    chrono::Duration::seconds((ttl.whole_seconds() / 10).clamp(0, 60))
+}
+
 /// The administrator a session state is signed in as. Values in the state are
 /// JSON-encoded, so `admin_id` is stored as e.g. `"5"`.
 fn signed_in_admin(state: &State) -> Option<i32> {
@@ -190,13 +198,24 @@ impl SessionStore for DieselSessionStore {
     ) -> Result<(), anyhow::Error> {
         let id = row_id(session_key);
         let expires_at = expiry(ttl);
+        let fresh_enough = expires_at - ttl_slack(ttl);
         self.with_conn(move |conn| {
-            diesel::update(sessions::table.find(id))
-                .set(sessions::expires_at.eq(expires_at))
-                .execute(conn)
+            // A read first: on SQLite an UPDATE takes the write lock even when
+            // it changes nothing, and page views would queue behind writes.
+            let stored = sessions::table
+                .find(&id)
+                .select(sessions::expires_at)
+                .first::<NaiveDateTime>(conn)
+                .optional()?;
+            match stored {
+                Some(stored) if stored < fresh_enough => diesel::update(sessions::table.find(&id))
+                    .set(sessions::expires_at.eq(expires_at))
+                    .execute(conn)
+                    .map(|_| ()),
+                _ => Ok(()),
+            }
         })
         .await
-        .map(|_| ())
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {

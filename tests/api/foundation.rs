@@ -338,6 +338,55 @@ storage_test!(sign_out_deletes_the_session, |app| async move {
     assert_eq!(login_next(replayed.location()).as_deref(), Some("/"));
 });
 
+/// When the signed-in session row expires.
+fn session_expiry(app: &TestApp, id: &str) -> chrono::NaiveDateTime {
+    use diesel::prelude::*;
+    use keyward::schema::sessions;
+    let mut conn = app.pool.get().expect("no database connection");
+    sessions::table
+        .find(id)
+        .select(sessions::expires_at)
+        .first(&mut *conn)
+        .expect("no session row")
+}
+
+fn set_session_expiry(app: &TestApp, id: &str, at: chrono::NaiveDateTime) {
+    use diesel::prelude::*;
+    use keyward::schema::sessions;
+    let mut conn = app.pool.get().expect("no database connection");
+    diesel::update(sessions::table.find(id))
+        .set(sessions::expires_at.eq(at))
+        .execute(&mut *conn)
+        .expect("cannot move the session expiry");
+}
+
+storage_test!(
+    activity_keeps_a_session_and_idleness_ends_it,
+    |app| async move {
+        app.login_as_default_admin().await;
+        let id = app
+            .signed_in_session_ids()
+            .pop()
+            .expect("no signed-in session");
+        let now = || chrono::Utc::now().naive_utc();
+        let minutes = chrono::Duration::minutes;
+
+        // Idle for 25 of the 30 minutes: a page view gives it 30 minutes again.
+        set_session_expiry(&app, &id, now() + minutes(5));
+        assert_eq!(app.get("/api-keys").await.status, StatusCode::OK);
+        let extended = session_expiry(&app, &id);
+        assert!(extended > now() + minutes(29), "not extended: {extended}");
+        // Another view within the minute writes nothing.
+        assert_eq!(app.get("/api-keys").await.status, StatusCode::OK);
+        assert_eq!(session_expiry(&app, &id), extended);
+
+        // Idle past its expiry: the next page asks to sign in again.
+        set_session_expiry(&app, &id, now() - chrono::Duration::seconds(1));
+        let page = app.get("/api-keys").await;
+        assert_eq!(login_next(page.location()).as_deref(), Some("/api-keys"));
+    }
+);
+
 storage_test!(a_session_survives_a_server_restart, |app| async move {
     app.login_as_default_admin().await;
     let token = app.csrf_token().await;
