@@ -111,7 +111,8 @@ pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
     }))
 }
 
-/// A rule in words, e.g. `GET, POST on files/reports/*` or `GET on all services`.
+/// A rule in words, e.g. `GET, POST on files/reports/*`, `GET on all services`
+/// or `GET on all services, component *`.
 fn rule_text(conn: &mut DbConn, role_id: i32, rule_id: i32) -> QueryResult<Option<String>> {
     let rule = role_rules::table
         .left_join(services::table)
@@ -126,7 +127,8 @@ fn rule_text(conn: &mut DbConn, role_id: i32, rule_id: i32) -> QueryResult<Optio
         .optional()?;
     Ok(rule.map(|(service, component, verbs)| {
         let target = match (service, component.as_str()) {
-            (None, _) => "all services".to_owned(),
+            (None, "") => "all services".to_owned(),
+            (None, component) => format!("all services, component {component}"),
             (Some(service), "") => service,
             (Some(service), component) => format!("{service}/{component}"),
         };

@@ -273,7 +273,7 @@ storage_test!(roles_rules_and_services_are_recorded, |app| async move {
     let rule = app
         .add_rule(role, Some(service), "invoices/*", &["GET", "POST"])
         .await;
-    app.add_rule(role, None, "", &["GET"]).await;
+    app.add_rule(role, None, "*", &["GET"]).await;
     app.post_form(
         &format!("/roles/{role}"),
         &[
@@ -328,7 +328,7 @@ storage_test!(roles_rules_and_services_are_recorded, |app| async move {
     );
     assert_eq!(
         log[3].change("Rule"),
-        Some((None, some("GET on all services")))
+        Some((None, some("GET on all services, component *")))
     );
     assert_eq!(
         log[4].changes(),
