@@ -15,6 +15,7 @@ use self::queries::{AdminRow, ChangeError};
 use crate::auth::admins::{self as admin_accounts, CreateError};
 use crate::auth::login::see_other;
 use crate::auth::password::{self, Password};
+use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::path_id;
@@ -125,7 +126,9 @@ async fn create(
     admin: SignedInAdmin,
     form: web::Form<AdminForm>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
+    let now = clock.now();
     let form = form.into_inner();
     let new_admin = match NewAdmin::parse(&form) {
         Ok(new_admin) => new_admin,
@@ -140,14 +143,7 @@ async fn create(
     let shown = email.as_str().to_owned();
     let actor = admin.actor();
     let created = db::run(&pool, move |conn| {
-        admin_accounts::create(
-            conn,
-            &email,
-            name.as_str(),
-            &password_hash,
-            &actor,
-            chrono::Utc::now().naive_utc(),
-        )
+        admin_accounts::create(conn, &email, name.as_str(), &password_hash, &actor, now)
     })
     .await?;
     match created {
@@ -177,7 +173,9 @@ async fn set_active(
     path: web::Path<String>,
     form: web::Form<ActiveForm>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
+    let now = clock.now();
     let id = path_id(&path)?;
     let active = match form.active.as_str() {
         "true" => true,
@@ -186,7 +184,7 @@ async fn set_active(
     };
     let actor = admin.actor();
     let changed = db::run(&pool, move |conn| {
-        queries::set_active(conn, id, active, &actor, chrono::Utc::now().naive_utc())
+        queries::set_active(conn, id, active, &actor, now)
     })
     .await?;
     let email = match changed {
@@ -266,13 +264,12 @@ async fn delete(
     admin: SignedInAdmin,
     path: web::Path<String>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
+    let now = clock.now();
     let id = path_id(&path)?;
     let actor = admin.actor();
-    let deleted = db::run(&pool, move |conn| {
-        queries::delete(conn, id, &actor, chrono::Utc::now().naive_utc())
-    })
-    .await?;
+    let deleted = db::run(&pool, move |conn| queries::delete(conn, id, &actor, now)).await?;
     let email = match deleted {
         Ok(Some(email)) => email,
         Ok(None) => return Err(AppError::NotFound),
@@ -313,7 +310,9 @@ async fn change_password(
     admin: SignedInAdmin,
     form: web::Form<PasswordForm>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
+    let now = clock.now();
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let new_password = form.parse(&mut errors);
@@ -352,13 +351,7 @@ async fn change_password(
     // session from before the change survives, this browser stays signed in,
     // and nothing needs to know which row is this session's.
     let changed = db::run(&pool, move |conn| {
-        queries::change_password(
-            conn,
-            admin_id,
-            &password_hash,
-            &actor,
-            chrono::Utc::now().naive_utc(),
-        )
+        queries::change_password(conn, admin_id, &password_hash, &actor, now)
     })
     .await??;
     if !changed {

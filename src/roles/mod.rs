@@ -12,6 +12,7 @@ use askama::Template;
 use self::domain::{NewRole, RoleForm, RuleForm};
 use self::queries::{InsertError, RoleRow, RuleRow};
 use crate::auth::login::see_other;
+use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::path_id;
@@ -86,7 +87,9 @@ async fn create(
     admin: SignedInAdmin,
     form: web::Form<RoleForm>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
+    let now = clock.now();
     let form = form.into_inner();
     let role = match NewRole::parse(&form) {
         Ok(role) => role,
@@ -104,10 +107,7 @@ async fn create(
     };
     let actor = admin.actor();
     let name = role.name.as_str().to_owned();
-    let inserted = db::run(&pool, move |conn| {
-        queries::insert(conn, &role, &actor, chrono::Utc::now().naive_utc())
-    })
-    .await?;
+    let inserted = db::run(&pool, move |conn| queries::insert(conn, &role, &actor, now)).await?;
     match inserted {
         Ok(_) => {
             admin.session.flash(format!("Role “{name}” created."))?;
@@ -252,7 +252,9 @@ async fn update(
     path: web::Path<String>,
     form: web::Form<RoleForm>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
+    let now = clock.now();
     let role = find_role(&pool, path_id(&path)?).await?;
     let form = form.into_inner();
     let parsed = match NewRole::parse(&form) {
@@ -273,7 +275,7 @@ async fn update(
     let (id, admin_id, actor) = (role.id, admin.id, admin.actor());
     let name = parsed.name.as_str().to_owned();
     let saved = db::run(&pool, move |conn| {
-        queries::update(conn, id, &parsed, &actor, chrono::Utc::now().naive_utc())
+        queries::update(conn, id, &parsed, &actor, now)
     })
     .await?;
     match saved {
@@ -330,7 +332,9 @@ async fn add_rule(
     path: web::Path<String>,
     form: web::Form<RuleForm>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
+    let now = clock.now();
     let role = find_role(&pool, path_id(&path)?).await?;
     let form = form.into_inner();
     let rule = match form.parse() {
@@ -339,7 +343,7 @@ async fn add_rule(
     };
     let (role_id, actor) = (role.id, admin.actor());
     let added = db::run(&pool, move |conn| {
-        queries::add_rule(conn, role_id, &rule, &actor, chrono::Utc::now().naive_utc())
+        queries::add_rule(conn, role_id, &rule, &actor, now)
     })
     .await??;
     if !added {
@@ -383,17 +387,13 @@ async fn remove_rule(
     admin: SignedInAdmin,
     path: web::Path<(String, String)>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
+    let now = clock.now();
     let (role_id, rule_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let actor = admin.actor();
     let removed = db::run(&pool, move |conn| {
-        queries::remove_rule(
-            conn,
-            role_id,
-            rule_id,
-            &actor,
-            chrono::Utc::now().naive_utc(),
-        )
+        queries::remove_rule(conn, role_id, rule_id, &actor, now)
     })
     .await??;
     if !removed {
@@ -446,12 +446,12 @@ async fn delete(
     admin: SignedInAdmin,
     path: web::Path<String>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
+    let now = clock.now();
     let role = find_role(&pool, path_id(&path)?).await?;
     let (id, actor) = (role.id, admin.actor());
-    let deleted = db::run(&pool, move |conn| {
-        queries::delete(conn, id, &actor, chrono::Utc::now().naive_utc())
-    });
+    let deleted = db::run(&pool, move |conn| queries::delete(conn, id, &actor, now));
     if !deleted.await?? {
         return Err(AppError::NotFound);
     }

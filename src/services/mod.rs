@@ -9,11 +9,13 @@ pub mod queries;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 
 use self::domain::{NewService, ServiceForm};
 pub use self::queries::{KIND_FILE, ServiceOption, file_storage_options, is_file_storage};
 use self::queries::{ServiceRow, Usage, WriteError};
 use crate::auth::login::see_other;
+use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::path_id;
@@ -127,8 +129,9 @@ async fn create(
     admin: SignedInAdmin,
     form: web::Form<ServiceForm>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
-    save(admin, None, form.into_inner(), &pool).await
+    save(admin, None, form.into_inner(), &pool, clock.now()).await
 }
 
 async fn update(
@@ -136,9 +139,10 @@ async fn update(
     path: web::Path<String>,
     form: web::Form<ServiceForm>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
     let id = path_id(&path)?;
-    save(admin, Some(id), form.into_inner(), &pool).await
+    save(admin, Some(id), form.into_inner(), &pool, clock.now()).await
 }
 
 /// Creates a service (`editing` is `None`) or saves one, then goes back to the
@@ -148,13 +152,13 @@ async fn save(
     editing: Option<i32>,
     form: ServiceForm,
     pool: &DbPool,
+    now: NaiveDateTime,
 ) -> Result<HttpResponse, AppError> {
     let service = match NewService::parse(&form) {
         Ok(service) => service,
         Err(errors) => return form_page(admin, editing, form, errors),
     };
     let name = service.name.as_str().to_owned();
-    let now = chrono::Utc::now().naive_utc();
     let actor = admin.actor();
     let saved = db::run(pool, move |conn| match editing {
         None => queries::insert(conn, &service, &actor, now),
@@ -232,12 +236,11 @@ async fn delete(
     admin: SignedInAdmin,
     path: web::Path<String>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
+    let now = clock.now();
     let (id, actor) = (path_id(&path)?, admin.actor());
-    let name = db::run_found(&pool, move |conn| {
-        queries::delete(conn, id, &actor, chrono::Utc::now().naive_utc())
-    })
-    .await?;
+    let name = db::run_found(&pool, move |conn| queries::delete(conn, id, &actor, now)).await?;
     log::info!("administrator {} deleted service {id}", admin.id);
     admin.session.flash(format!("Service “{name}” deleted."))?;
     Ok(see_other("/services"))
