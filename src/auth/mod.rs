@@ -23,14 +23,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Where to send an admin after signing in: only a local path, never another
-/// site (`//evil.example`, `/\evil.example`, `https://...`).
+/// site (`//evil.example`, `/\evil.example`, `https://...`). keyward writes
+/// `next` from request URIs, which are printable ASCII (anything else comes
+/// percent-encoded); other bytes could not even be sent in a `Location`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with('/')
                 && !path.starts_with("//")
                 && !path.contains('\\')
-                && !path.chars().any(char::is_control)
+                && path.bytes().all(|b| b.is_ascii_graphic())
                 && !path.starts_with("/login")
                 && !path.starts_with("/logout") =>
         {
@@ -54,6 +56,8 @@ mod tests {
             "evil",
             "/\t/x",
             "/login",
+            "/api-keys?q=ключ",
+            "/a b",
         ] {
             assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
         }

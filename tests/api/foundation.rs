@@ -461,6 +461,8 @@ storage_test!(sign_in_never_leads_to_another_site, |app| async move {
         "https://evil.example",
         "/\\evil.example",
         "//evil.example/%2F..",
+        // Not a URI keyward could have sent (its bytes would not fit a Location).
+        "/api-keys?q=ключ",
     ] {
         let link = format!("/login?{}", query(&[("next", hostile)]));
         let login_page = app.get(&link).await;
