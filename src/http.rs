@@ -93,7 +93,7 @@ pub async fn count_requests<B: MessageBody>(
             Err(e) => e.as_response_error().status_code(),
         };
         let route = route.as_deref().unwrap_or(UNMATCHED_ROUTE);
-        metrics.record_http(method, route, status.as_u16());
+        metrics.record_http(method, route, status.as_str());
     }
     result
 }

@@ -13,6 +13,14 @@ use super::queries::AppListItem;
 pub const PER_PAGE_CHOICES: [i64; 3] = [10, 50, 100];
 pub const DEFAULT_PER_PAGE: i64 = 50;
 
+/// A page size from the URL: one of the choices, else the default.
+pub fn per_page(value: Option<&str>) -> i64 {
+    value
+        .and_then(|v| v.parse().ok())
+        .filter(|n| PER_PAGE_CHOICES.contains(n))
+        .unwrap_or(DEFAULT_PER_PAGE)
+}
+
 /// Longer searches are cut: no name (64) or description (255) is longer.
 const MAX_SEARCH_CHARS: usize = 255;
 
@@ -225,10 +233,7 @@ impl ListQuery {
         query.status = get("status").and_then(Status::parse).unwrap_or_default();
         query.sort = get("sort").and_then(Sort::parse).unwrap_or_default();
         query.dir = get("dir").and_then(Direction::parse).unwrap_or_default();
-        query.per_page = get("per_page")
-            .and_then(|v| v.parse().ok())
-            .filter(|n| PER_PAGE_CHOICES.contains(n))
-            .unwrap_or(DEFAULT_PER_PAGE);
+        query.per_page = per_page(get("per_page"));
         let after = get("after").and_then(|c| Cursor::parse(c, query.sort));
         let before = get("before").and_then(|c| Cursor::parse(c, query.sort));
         query.page = match (after, before) {

@@ -7,7 +7,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::domain::{AppLocation, NewApp};
 use super::key::ApiKey;
 use super::list::{Cursor, Direction, ListQuery, Page, Sort, SortValue, Status};
-use crate::audit::{self, Action, Actor, Event, ObjectKind, Snapshot};
+use crate::audit::{self, Action, Actor, Event, ObjectKind, Snapshot, Subject};
 use crate::db::{DbConn, MultiBackend, changes, is_unique_violation};
 use crate::schema::{apps, roles};
 use crate::{roles::queries as role_queries, services};
@@ -499,38 +499,13 @@ pub fn insert(
     result.map_err(|e| write_error(conn, app, e))
 }
 
-/// Runs `write` on app `id` between two readings of the app, in one
-/// transaction, and records what changed as `action` (an edit that changed
-/// nothing records nothing). `Ok(false)` when the app does not exist.
-fn change_recorded(
-    conn: &mut DbConn,
-    id: i32,
-    action: Action,
-    actor: &Actor,
-    now: NaiveDateTime,
-    write: impl FnOnce(&mut DbConn) -> QueryResult<usize>,
-) -> QueryResult<bool> {
-    conn.transaction(|conn| {
-        changes::bump(conn)?;
-        let Some(before) = snapshot(conn, id)? else {
-            return Ok(false);
-        };
-        write(conn)?;
-        if let Some(after) = snapshot(conn, id)? {
-            let event = match action {
-                Action::Updated => Event::updated(ObjectKind::App, id, &before, &after),
-                action => Some(Event::between(
-                    ObjectKind::App,
-                    id,
-                    action,
-                    Some(&before),
-                    Some(&after),
-                )),
-            };
-            audit::record_if(conn, actor, now, event)?;
-        }
-        Ok(true)
-    })
+/// App `id` for [`audit::record_change`].
+fn subject(id: i32) -> Subject {
+    Subject {
+        kind: ObjectKind::App,
+        id,
+        snapshot,
+    }
 }
 
 /// An app as the audit log describes it: its form fields in the console's
@@ -609,12 +584,15 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<bool, InsertError> {
     check_references(conn, app)?;
-    let result = change_recorded(conn, id, Action::Updated, actor, now, |conn| {
+    let result = audit::record_change(conn, subject(id), Action::Updated, actor, now, |conn| {
         diesel::update(apps::table.find(id))
             .set(AppFields::new(app, actor.admin_id, now))
             .execute(conn)
+            .map(|_| ())
     });
-    result.map_err(|e| write_error(conn, app, e))
+    result
+        .map(|found| found.is_some())
+        .map_err(|e| write_error(conn, app, e))
 }
 
 /// Replaces an app's key. With a grace period the old key keeps working
@@ -628,7 +606,7 @@ pub fn roll(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    change_recorded(conn, id, Action::KeyRolled, actor, now, |conn| {
+    audit::record_change(conn, subject(id), Action::KeyRolled, actor, now, |conn| {
         // The old hash is read in the same statement that replaces it.
         let new_key_columns = (
             apps::key_hash.eq(new_key.hash()),
@@ -644,16 +622,19 @@ pub fn roll(
                     apps::previous_key_expires_at.eq(until),
                     new_key_columns,
                 ))
-                .execute(conn),
+                .execute(conn)
+                .map(|_| ()),
             None => target
                 .set((
                     apps::previous_key_hash.eq(None::<String>),
                     apps::previous_key_expires_at.eq(None::<NaiveDateTime>),
                     new_key_columns,
                 ))
-                .execute(conn),
+                .execute(conn)
+                .map(|_| ()),
         }
     })
+    .map(|found| found.is_some())
 }
 
 /// Deletes an app; returns its name, or `None` when it did not exist.
@@ -663,19 +644,10 @@ pub fn delete(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
-    conn.transaction(|conn| {
-        changes::bump(conn)?;
-        let Some(before) = snapshot(conn, id)? else {
-            return Ok(None);
-        };
-        diesel::delete(apps::table.find(id)).execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            now,
-            &Event::deleted(ObjectKind::App, id, &before),
-        )?;
-        Ok(Some(before.name))
+    audit::record_change(conn, subject(id), Action::Deleted, actor, now, |conn| {
+        diesel::delete(apps::table.find(id))
+            .execute(conn)
+            .map(|_| ())
     })
 }
 
@@ -740,7 +712,7 @@ pub fn set_active(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    change_recorded(conn, id, Action::Updated, actor, now, |conn| {
+    audit::record_change(conn, subject(id), Action::Updated, actor, now, |conn| {
         diesel::update(apps::table.find(id))
             .set((
                 apps::is_active.eq(active),
@@ -748,7 +720,9 @@ pub fn set_active(
                 apps::updated_by_id.eq(actor.admin_id),
             ))
             .execute(conn)
+            .map(|_| ())
     })
+    .map(|found| found.is_some())
 }
 
 pub fn list_item(conn: &mut DbConn, id: i32) -> QueryResult<Option<AppListItem>> {

@@ -320,6 +320,52 @@ pub fn record_if(
     }
 }
 
+/// An object that changes: its kind, its id and how to read it.
+#[derive(Clone, Copy)]
+pub struct Subject {
+    pub kind: ObjectKind,
+    pub id: i32,
+    pub snapshot: fn(&mut DbConn, i32) -> QueryResult<Option<Snapshot>>,
+}
+
+/// Runs `write` on `subject` between two readings of it, in one transaction,
+/// and records what changed as `action` (an edit that changed nothing records
+/// nothing; a deletion records every field the object had). The transaction
+/// starts with the change counter's bump: on SQLite that write takes the write
+/// lock, on PostgreSQL the counter's row lock, so no other writer changes the
+/// object between the readings and the write. Returns the object's name before
+/// the change, `None` when it does not exist.
+pub fn record_change<E: From<diesel::result::Error>>(
+    conn: &mut DbConn,
+    subject: Subject,
+    action: Action,
+    actor: &Actor,
+    now: NaiveDateTime,
+    write: impl FnOnce(&mut DbConn) -> Result<(), E>,
+) -> Result<Option<String>, E> {
+    let Subject { kind, id, snapshot } = subject;
+    conn.transaction(|conn| {
+        crate::db::changes::bump(conn)?;
+        let Some(before) = snapshot(conn, id)? else {
+            return Ok(None);
+        };
+        write(conn)?;
+        let after = snapshot(conn, id)?;
+        let event = match (action, &after) {
+            (Action::Updated, Some(after)) => Event::updated(kind, id, &before, after),
+            (action, after) => Some(Event::between(
+                kind,
+                id,
+                action,
+                Some(&before),
+                after.as_ref(),
+            )),
+        };
+        record_if(conn, actor, now, event)?;
+        Ok(Some(before.name))
+    })
+}
+
 /// "yes" or "no", as the log shows a checkbox.
 pub fn yes_no(value: bool) -> String {
     if value { "yes" } else { "no" }.to_owned()

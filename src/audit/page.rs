@@ -11,7 +11,7 @@ use askama::Template;
 use super::ObjectKind;
 use super::queries::{self, EventPage, EventRow, Filter, Page};
 use crate::admins::queries::{self as admin_queries, AdminRow};
-use crate::apps::list::{DEFAULT_PER_PAGE, PER_PAGE_CHOICES};
+use crate::apps::list::{self, DEFAULT_PER_PAGE};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::session::SignedInAdmin;
@@ -55,10 +55,7 @@ impl AuditQuery {
                 object_id: kind.and(id("id")),
                 admin_id: id("admin"),
             },
-            per_page: get("per_page")
-                .and_then(|v| v.parse().ok())
-                .filter(|n| PER_PAGE_CHOICES.contains(n))
-                .unwrap_or(DEFAULT_PER_PAGE),
+            per_page: list::per_page(get("per_page")),
             page,
         }
     }

@@ -135,9 +135,9 @@ impl Metrics {
 
     /// One answered request. `route` is the matched pattern (`/api-keys/{id}`),
     /// never the raw path.
-    pub fn record_http(&self, method: &str, route: &str, status: u16) {
+    pub fn record_http(&self, method: &str, route: &str, status: &str) {
         self.http_requests
-            .with_label_values(&[method, route, &status.to_string()])
+            .with_label_values(&[method, route, status])
             .inc();
     }
 

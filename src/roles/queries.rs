@@ -7,7 +7,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::domain::NewRole;
 use super::rules::{Rule, Verbs};
-use crate::audit::{self, Action, Actor, Event, FieldChange, ObjectKind, Snapshot};
+use crate::audit::{self, Action, Actor, Event, FieldChange, ObjectKind, Snapshot, Subject};
 use crate::db::{DbConn, changes, is_unique_violation};
 use crate::schema::{apps, role_rules, roles, services};
 
@@ -99,6 +99,15 @@ pub fn insert(
     .map_err(name_taken_or)
 }
 
+/// Role `id` for [`audit::record_change`].
+fn subject(id: i32) -> Subject {
+    Subject {
+        kind: ObjectKind::Role,
+        id,
+        snapshot,
+    }
+}
+
 /// A role as the audit log describes it (its rules are events of their own).
 pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
     Ok(find(conn, id)?.map(|role| Snapshot {
@@ -182,11 +191,7 @@ pub fn update(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<bool, InsertError> {
-    conn.transaction(|conn| {
-        changes::bump(conn)?;
-        let Some(before) = snapshot(conn, id)? else {
-            return Ok(false);
-        };
+    audit::record_change(conn, subject(id), Action::Updated, actor, now, |conn| {
         diesel::update(roles::table.find(id))
             .set((
                 roles::name.eq(role.name.as_str()),
@@ -195,32 +200,21 @@ pub fn update(
                 roles::updated_at.eq(now),
                 roles::updated_by_id.eq(actor.admin_id),
             ))
-            .execute(conn)?;
-        if let Some(after) = snapshot(conn, id)? {
-            let event = Event::updated(ObjectKind::Role, id, &before, &after);
-            audit::record_if(conn, actor, now, event)?;
-        }
-        Ok(true)
+            .execute(conn)
+            .map(|_| ())
     })
+    .map(|found| found.is_some())
     .map_err(name_taken_or)
 }
 
 /// Deletes a role; its rules go with it and its apps are left with no role.
 pub fn delete(conn: &mut DbConn, id: i32, actor: &Actor, now: NaiveDateTime) -> QueryResult<bool> {
-    conn.transaction(|conn| {
-        changes::bump(conn)?;
-        let Some(before) = snapshot(conn, id)? else {
-            return Ok(false);
-        };
-        diesel::delete(roles::table.find(id)).execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            now,
-            &Event::deleted(ObjectKind::Role, id, &before),
-        )?;
-        Ok(true)
-    })
+    let deleted = audit::record_change(conn, subject(id), Action::Deleted, actor, now, |conn| {
+        diesel::delete(roles::table.find(id))
+            .execute(conn)
+            .map(|_| ())
+    })?;
+    Ok(deleted.is_some())
 }
 
 /// Names of the apps whose default role this is.

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::{NewService, ServiceKind};
-use crate::audit::{self, Actor, Event, ObjectKind, Snapshot};
+use crate::audit::{self, Action, Actor, Event, ObjectKind, Snapshot, Subject};
 use crate::db::{DbConn, changes, is_unique_violation};
 use crate::schema::{apps, role_rules, roles, services};
 
@@ -156,11 +156,12 @@ pub fn update(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<(), WriteError> {
-    conn.transaction(|conn| {
-        changes::bump(conn)?;
-        let Some(before) = snapshot(conn, id)? else {
-            return Err(WriteError::NotFound);
-        };
+    let subject = Subject {
+        kind: ObjectKind::Service,
+        id,
+        snapshot,
+    };
+    let found = audit::record_change(conn, subject, Action::Updated, actor, now, |conn| {
         diesel::update(services::table.find(id))
             .set((
                 services::name.eq(service.name.as_str()),
@@ -171,13 +172,10 @@ pub fn update(
                 services::updated_at.eq(now),
             ))
             .execute(conn)
-            .map_err(name_taken_or)?;
-        if let Some(after) = snapshot(conn, id)? {
-            let event = Event::updated(ObjectKind::Service, id, &before, &after);
-            audit::record_if(conn, actor, now, event)?;
-        }
-        Ok(())
-    })
+            .map(|_| ())
+            .map_err(name_taken_or)
+    })?;
+    found.map(|_| ()).ok_or(WriteError::NotFound)
 }
 
 /// Deletes a service; its access rules go with it (ON DELETE CASCADE) and apps

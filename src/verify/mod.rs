@@ -367,11 +367,6 @@ impl Verifier {
     }
 
     async fn service(&self, name: &str) -> Result<Option<ServiceInfo>, AppError> {
-        // What cannot be a service name names no service: no look-up (a NUL
-        // would be a query error on PostgreSQL) and no cache entry.
-        if crate::services::domain::ServiceName::parse(name).is_err() {
-            return Ok(None);
-        }
         let version = {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
             if let Some(found) = cache.services.get(name) {
@@ -379,6 +374,12 @@ impl Verifier {
             }
             cache.version
         };
+        // What cannot be a service name names no service: no look-up (a NUL
+        // would be a query error on PostgreSQL) and no cache entry. Checked
+        // on a miss only, so a cached answer costs no parsing.
+        if crate::services::domain::ServiceName::parse(name).is_err() {
+            return Ok(None);
+        }
         let lookup = name.to_owned();
         let loaded = self
             .read(move |conn| grants::load_service(conn, &lookup))
