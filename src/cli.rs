@@ -10,6 +10,7 @@ use crate::auth::admins;
 use crate::auth::password::{Email, Password};
 use crate::config::Settings;
 use crate::db::Backend;
+use crate::proxy::{Proxy, TrustedProxies};
 use crate::startup::{Application, BindError};
 
 #[derive(Debug, Parser)]
@@ -80,6 +81,24 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYWARD_WORKERS", default_value_t = 0,
           value_parser = parse_workers, allow_negative_numbers = true)]
     pub workers: usize,
+    /// The proxy in front of forward-auth (nginx, traefik or caddy): only its
+    /// headers name the original request.
+    #[arg(long, env = "KEYWARD_PROXY", value_parser = Proxy::parse)]
+    pub proxy: Option<Proxy>,
+    /// Addresses or CIDR ranges of proxies whose X-Forwarded-For names the client.
+    #[arg(long, env = "KEYWARD_TRUSTED_PROXY", default_value = "",
+          value_parser = TrustedProxies::parse)]
+    pub trusted_proxy: TrustedProxies,
+    /// Seconds a request body may take to arrive after its headers.
+    #[arg(long, env = "KEYWARD_BODY_TIMEOUT_SECONDS",
+          default_value_t = crate::config::DEFAULT_BODY_TIMEOUT_SECONDS,
+          value_parser = parse_body_timeout, allow_negative_numbers = true)]
+    pub body_timeout_seconds: u64,
+    /// Hours after signing in at which an administrator is signed out, however active.
+    #[arg(long, env = "KEYWARD_SESSION_LIFETIME_HOURS",
+          default_value_t = crate::config::DEFAULT_SESSION_LIFETIME_HOURS,
+          value_parser = parse_lifetime_hours, allow_negative_numbers = true)]
+    pub session_lifetime_hours: u64,
 }
 
 // The value parsers below word their errors to follow the setting's name:
@@ -117,6 +136,15 @@ fn parse_idle_minutes(input: &str) -> Result<u64, String> {
 
 fn parse_cache_capacity(input: &str) -> Result<usize, String> {
     whole_number(input, 0, MAX_CACHE_CAPACITY).map(|n| n as usize)
+}
+
+fn parse_body_timeout(input: &str) -> Result<u64, String> {
+    whole_number(input, 1, 3600)
+}
+
+fn parse_lifetime_hours(input: &str) -> Result<u64, String> {
+    // A month at most.
+    whole_number(input, 1, 720)
 }
 
 fn parse_workers(input: &str) -> Result<usize, String> {
@@ -281,6 +309,7 @@ impl ServeArgs {
 }
 
 async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
+    let proxy = args.proxy;
     let settings = Settings {
         bind: args.bind,
         database_url,
@@ -291,6 +320,11 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         api_base_path: args.api_base_path,
         verify_cache_capacity: args.verify_cache_capacity,
         clock: crate::clock::system(),
+        proxy: args.proxy,
+        trusted_proxies: args.trusted_proxy,
+        body_timeout: Duration::from_secs(args.body_timeout_seconds),
+        session_lifetime: Duration::from_secs(args.session_lifetime_hours * 3600),
+        wal_checkpoint_interval: Duration::from_secs(60),
     };
     let app = Application::build(settings).await.map_err(|error| {
         match error.downcast_ref::<BindError>() {
@@ -299,6 +333,17 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         }
     })?;
     log::info!("keyward listening on http://{}", app.address());
+    match proxy {
+        Some(proxy) => log::info!(
+            "forward-auth reads the original request from {} and {} ({})",
+            proxy.method_header(),
+            proxy.uri_header(),
+            proxy.as_str()
+        ),
+        None => log::info!(
+            "forward-auth (/api/v1/auth) is off until --proxy names the proxy in front: nginx, traefik or caddy"
+        ),
+    }
     if let Some(url) = app.setup_url() {
         log::info!("no administrator yet: create the first one at {url}");
     }

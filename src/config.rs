@@ -3,6 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub const DEFAULT_BODY_TIMEOUT_SECONDS: u64 = 10;
+pub const DEFAULT_SESSION_LIFETIME_HOURS: u64 = 12;
+
 /// Everything `Application::build` needs.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -24,6 +27,16 @@ pub struct Settings {
     pub verify_cache_capacity: usize,
     /// What "now" is for expiry and grace periods.
     pub clock: crate::clock::SharedClock,
+    /// The proxy in front of forward-auth; `None` until the operator says.
+    pub proxy: Option<crate::proxy::Proxy>,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` name the client.
+    pub trusted_proxies: crate::proxy::TrustedProxies,
+    /// A request body must arrive within this long of its headers.
+    pub body_timeout: Duration,
+    /// A sign-in lasts at most this long, however active.
+    pub session_lifetime: Duration,
+    /// How often SQLite's write-ahead log is checkpointed and truncated.
+    pub wal_checkpoint_interval: Duration,
 }
 
 impl Settings {
@@ -39,6 +52,11 @@ impl Settings {
             api_base_path: "/api/v2/".into(),
             verify_cache_capacity: crate::verify::DEFAULT_CACHE_CAPACITY,
             clock: crate::clock::system(),
+            proxy: None,
+            trusted_proxies: crate::proxy::TrustedProxies::default(),
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECONDS),
+            session_lifetime: Duration::from_secs(DEFAULT_SESSION_LIFETIME_HOURS * 3600),
+            wal_checkpoint_interval: Duration::from_secs(60),
         }
     }
 }

@@ -1,23 +1,31 @@
 //! CSRF protection for every state-changing request of the console.
 //!
-//! The session holds a random token; every POST/PUT/PATCH/DELETE to the
-//! console (the machine API is routed outside it) must carry it, either in the `X-CSRF-Token` header
-//! (htmx) or as the `csrf_token` field of a URL-encoded form. The check sits in
-//! middleware so a new form cannot forget it. Requests without a valid token
-//! get 403 before any handler runs.
+//! A signed-in session holds a random token; every POST/PUT/PATCH/DELETE to
+//! the console (the machine API is routed outside it) must carry it, either in
+//! the `X-CSRF-Token` header (htmx) or as the `csrf_token` field of a
+//! URL-encoded form. The check sits in middleware so a new form cannot forget
+//! it. Requests without a valid token get 403 before any handler runs.
+//!
+//! Before signing in there is no session, and none is made: a visitor who has
+//! not signed in must cost no database write. The sign-in and setup forms are
+//! protected by a signed double-submit cookie instead: a random token in a
+//! cookie signed with the instance's key (`SameSite=Strict`, HttpOnly,
+//! `__Host-` when `Secure`), and the same token in the form. Another site can
+//! neither read the cookie to copy its token nor plant one of its own.
 
 use actix_session::SessionExt;
-use actix_web::HttpMessage;
 use actix_web::body::{EitherBody, MessageBody};
+use actix_web::cookie::{Cookie, CookieJar, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
+use actix_web::{HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
 use subtle::ConstantTimeEq;
 
 use crate::error::{AppError, BODY_LIMIT};
-use crate::session::TypedSession;
+use crate::session::{CookieConfig, TypedSession};
 
 pub const FORM_FIELD: &str = "csrf_token";
 pub const HEADER: &str = "X-CSRF-Token";
@@ -35,8 +43,75 @@ pub async fn protect<B: MessageBody>(
     }
 }
 
+/// The signed cookie of a form shown before signing in.
+fn anonymous_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-keyward_csrf"
+    } else {
+        "keyward_csrf"
+    }
+}
+
+/// The token of this browser's signed cookie, if it has a valid one.
+fn anonymous_token_of(req: &HttpRequest, config: &CookieConfig) -> Option<String> {
+    let name = anonymous_cookie_name(config.secure);
+    let mut jar = CookieJar::new();
+    jar.add_original(req.cookie(name)?);
+    jar.signed(&config.key)
+        .get(name)
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// The CSRF token for a form shown before signing in (sign-in, setup), and
+/// the cookie to set when the browser does not hold a valid one yet.
+pub fn anonymous_token(req: &HttpRequest) -> Result<(String, Option<Cookie<'static>>), AppError> {
+    let config = req
+        .app_data::<web::Data<CookieConfig>>()
+        .ok_or_else(|| anyhow::anyhow!("cookie configuration missing from app data"))?;
+    if let Some(token) = anonymous_token_of(req, config) {
+        return Ok((token, None));
+    }
+    let token = crate::random::token();
+    let name = anonymous_cookie_name(config.secure);
+    let mut jar = CookieJar::new();
+    jar.signed_mut(&config.key).add(
+        Cookie::build(name, token.clone())
+            .path("/")
+            .http_only(true)
+            .secure(config.secure)
+            .same_site(SameSite::Strict)
+            .finish(),
+    );
+    let cookie = jar
+        .get(name)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("the signed CSRF cookie went missing"))?;
+    Ok((token, Some(cookie)))
+}
+
+/// A page for a signed-out visitor, with the CSRF cookie its form needs.
+pub fn with_cookie(
+    mut response: actix_web::HttpResponse,
+    cookie: Option<Cookie<'static>>,
+) -> Result<actix_web::HttpResponse, AppError> {
+    if let Some(cookie) = cookie {
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| anyhow::anyhow!("cannot set the CSRF cookie: {e}"))?;
+    }
+    Ok(response)
+}
+
 async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
-    let expected = TypedSession::of(&req.get_session()).expected_csrf_token();
+    // A signed-in session's forms carry its token; forms shown signed out
+    // carry the signed cookie's (whatever a session left behind holds).
+    let session = TypedSession::of(&req.get_session());
+    let expected = if session.admin_id().is_some() {
+        session.expected_csrf_token()
+    } else {
+        req.app_data::<web::Data<CookieConfig>>()
+            .and_then(|config| anonymous_token_of(req.request(), config))
+    };
     let sent = match req.headers().get(HEADER) {
         Some(value) => value.to_str().ok().map(str::to_owned),
         None if is_form(req) => {
@@ -84,7 +159,13 @@ async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let chunk = chunk.map_err(|e| {
+            if crate::http::is_body_timeout(&e) {
+                AppError::RequestTimeout
+            } else {
+                AppError::BadRequest(e.to_string())
+            }
+        })?;
         if body.len() + chunk.len() > BODY_LIMIT {
             return Err(AppError::PayloadTooLarge);
         }

@@ -16,6 +16,9 @@ pub enum AppError {
     CsrfRejected,
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The body did not arrive within `--body-timeout-seconds`.
+    #[error("request body timed out")]
+    RequestTimeout,
     #[error("bad request: {0}")]
     BadRequest(String),
     /// Not signed in: send the browser to the login page, then back to `next`.
@@ -65,6 +68,7 @@ impl AppError {
             AppError::MethodNotAllowed => "This endpoint does not accept that method.",
             AppError::CsrfRejected => "Missing or invalid CSRF token.",
             AppError::PayloadTooLarge => "The request body is too large.",
+            AppError::RequestTimeout => "The request body did not arrive in time.",
             AppError::BadRequest(_) => "The request could not be understood.",
             AppError::NotSignedIn { .. } => "Not signed in.",
             AppError::DatabaseUnavailable(e) => {
@@ -115,6 +119,7 @@ impl ResponseError for AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotSignedIn { .. } => StatusCode::SEE_OTHER,
             AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -140,6 +145,10 @@ impl ResponseError for AppError {
         } = self
         {
             let mut response = HttpResponse::build(*status);
+            if *status == StatusCode::REQUEST_TIMEOUT {
+                // The rest of the body may still be on its way: end the connection.
+                response.force_close();
+            }
             if *challenge {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"keyward\""));
             }
@@ -169,6 +178,10 @@ impl ResponseError for AppError {
                 "Request too large",
                 "What was sent is larger than keyward accepts.",
             ),
+            AppError::RequestTimeout => (
+                "Request timed out",
+                "What was sent did not arrive in time. Nothing was changed; try again.",
+            ),
             AppError::BadRequest(_) => {
                 ("Bad request", "keyward could not understand this request.")
             }
@@ -184,9 +197,11 @@ impl ResponseError for AppError {
         let body = ErrorPage { title, message }
             .render()
             .unwrap_or_else(|_| format!("{title}: {message}"));
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::REQUEST_TIMEOUT {
+            response.force_close();
+        }
+        response.content_type("text/html; charset=utf-8").body(body)
     }
 }
 
@@ -209,6 +224,9 @@ pub fn form_error(
     use actix_web::error::UrlencodedError;
     match error {
         UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge.into(),
+        UrlencodedError::Payload(e) if crate::http::is_body_timeout(&e) => {
+            AppError::RequestTimeout.into()
+        }
         other => AppError::BadRequest(other.to_string()).into(),
     }
 }
@@ -242,6 +260,9 @@ pub fn json_error(
                 "The request body is too large.",
             )
             .into()
+        }
+        JsonPayloadError::Payload(e) if crate::http::is_body_timeout(&e) => {
+            AppError::RequestTimeout.for_api().into()
         }
         JsonPayloadError::ContentType => AppError::api(
             StatusCode::BAD_REQUEST,

@@ -7,7 +7,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 
 use crate::ops::Metrics;
 use crate::ops::metrics::{UNMATCHED_ROUTE, method_label};
@@ -96,6 +96,75 @@ pub async fn count_requests<B: MessageBody>(
         metrics.record_http(method, route, status.as_str());
     }
     result
+}
+
+/// How long a request body may take to arrive once its headers have
+/// (`--body-timeout-seconds`). actix-web bounds the headers itself; without
+/// this, a client dribbling a body one byte at a time holds its connection
+/// (and whatever waits on the body) open for as long as it likes.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
+/// Puts a deadline on every request body: past it the body ends in an error,
+/// which the extractors answer with 408 and a closed connection.
+pub async fn body_deadline<B: MessageBody>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    if has_body && let Some(timeout) = req.app_data::<web::Data<BodyTimeout>>().map(|t| t.0) {
+        let inner = req.take_payload();
+        let deadline = Deadline {
+            inner,
+            timer: Box::pin(tokio::time::sleep(timeout)),
+            expired: false,
+        };
+        let payload: actix_http::BoxedPayloadStream = Box::pin(deadline);
+        req.set_payload(payload.into());
+    }
+    next.call(req).await
+}
+
+/// A request body that fails once its deadline passes.
+struct Deadline {
+    inner: actix_web::dev::Payload,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    expired: bool,
+}
+
+impl futures_util::Stream for Deadline {
+    type Item = Result<web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::future::Future;
+        use std::task::Poll;
+        if self.expired {
+            return Poll::Ready(None);
+        }
+        // The body first: one that is already here never starts the timer.
+        if let Poll::Ready(item) = std::pin::Pin::new(&mut self.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        if self.timer.as_mut().poll(cx).is_ready() {
+            self.expired = true;
+            return Poll::Ready(Some(Err(actix_web::error::PayloadError::Io(
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the request body did not arrive in time",
+                ),
+            ))));
+        }
+        Poll::Pending
+    }
+}
+
+/// True when reading a body failed because its deadline passed.
+pub fn is_body_timeout(error: &actix_web::error::PayloadError) -> bool {
+    matches!(error, actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
 }
 
 /// True for a request htmx made (it answers with a fragment, not a page).

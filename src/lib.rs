@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod memory;
 pub mod ops;
+pub mod proxy;
 pub mod random;
 pub mod roles;
 pub mod schema;

@@ -3,7 +3,7 @@ use clap::error::ErrorKind;
 
 #[actix_web::main]
 async fn main() {
-    keyward::memory::limit_malloc_arenas();
+    keyward::memory::tune_malloc();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = match keyward::cli::Cli::try_parse() {
         Ok(cli) => cli,

@@ -6,7 +6,10 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use chrono::NaiveDateTime;
+
 use crate::auth::admins;
+use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 
@@ -17,13 +20,17 @@ impl TypedSession {
     pub const ADMIN_ID: &'static str = "admin_id";
     const CSRF: &'static str = "csrf";
     const FLASH: &'static str = "flash";
+    const SIGNED_IN_AT: &'static str = "signed_in_at";
 
-    /// Starts a signed-in session: a new session id (against session fixation)
-    /// and a new CSRF token.
-    pub fn sign_in(&self, admin_id: i32) -> Result<(), AppError> {
+    /// Starts a signed-in session: a new session id (against session fixation),
+    /// a new CSRF token, and the time its absolute lifetime counts from.
+    pub fn sign_in(&self, admin_id: i32, now: NaiveDateTime) -> Result<(), AppError> {
         self.0.renew();
         self.0
             .insert(Self::ADMIN_ID, admin_id)
+            .map_err(anyhow::Error::from)?;
+        self.0
+            .insert(Self::SIGNED_IN_AT, now.and_utc().timestamp())
             .map_err(anyhow::Error::from)?;
         self.0
             .insert(Self::CSRF, crate::random::token())
@@ -38,6 +45,14 @@ impl TypedSession {
 
     pub fn admin_id(&self) -> Option<i32> {
         self.0.get(Self::ADMIN_ID).ok().flatten()
+    }
+
+    /// True while the sign-in is younger than `lifetime`. A session without a
+    /// sign-in time (made before keyward had one) counts as expired.
+    pub fn within_lifetime(&self, lifetime: &Lifetime, now: NaiveDateTime) -> bool {
+        let signed_in_at: Option<i64> = self.0.get(Self::SIGNED_IN_AT).ok().flatten();
+        let lifetime = i64::try_from(lifetime.0.as_secs()).unwrap_or(i64::MAX);
+        signed_in_at.is_some_and(|at| now.and_utc().timestamp().saturating_sub(at) < lifetime)
     }
 
     /// The session's CSRF token, created on first use.
@@ -83,6 +98,21 @@ impl TypedSession {
             return None;
         }
         self.0.remove_as::<T>(key).and_then(Result::ok)
+    }
+}
+
+/// How long a sign-in lasts at most, however active (`--session-lifetime-hours`).
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetime(pub std::time::Duration);
+
+/// The session cookie's name. A `Secure` cookie takes the `__Host-` prefix,
+/// which browsers accept only from HTTPS, for the whole site and no other
+/// host: a neighbouring subdomain cannot plant or overwrite it.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-keyward_session"
+    } else {
+        "keyward_session"
     }
 }
 
@@ -134,14 +164,6 @@ impl SignedInAdmin {
     }
 }
 
-/// The client's IP address as keyward saw it: the TCP peer, not a header a
-/// client could forge.
-pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|peer| peer.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
-
 impl FromRequest for SignedInAdmin {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -158,10 +180,27 @@ impl FromRequest for SignedInAdmin {
             "/".to_owned()
         };
         let pool = req.app_data::<web::Data<DbPool>>().cloned();
-        let address = client_address(req);
+        let lifetime = req.app_data::<web::Data<Lifetime>>().map(|l| *l.get_ref());
+        let now = req
+            .app_data::<web::Data<SharedClock>>()
+            .map(|clock| clock.now());
+        let address = crate::proxy::client_address(req);
         Box::pin(async move {
             let not_signed_in = || AppError::NotSignedIn { next: next.clone() };
             let admin_id = session.admin_id().ok_or_else(not_signed_in)?;
+            let (Some(lifetime), Some(now)) = (lifetime, now) else {
+                return Err(AppError::from(anyhow::anyhow!(
+                    "session lifetime or clock missing from app data"
+                ))
+                .into());
+            };
+            if !session.within_lifetime(&lifetime, now) {
+                log::info!(
+                    "administrator {admin_id} signed out: the sign-in outlived its lifetime"
+                );
+                session.purge();
+                return Err(not_signed_in().into());
+            }
             let pool = pool
                 .ok_or_else(|| anyhow::anyhow!("database pool missing from app data"))
                 .map_err(AppError::from)?;

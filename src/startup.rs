@@ -20,7 +20,7 @@ use crate::ops::Metrics;
 use crate::session::{CookieConfig, SignedInAdmin};
 use crate::session_store::{self, DieselSessionStore};
 use crate::verify::Verifier;
-use crate::verify::api::ApiBasePath;
+use crate::verify::api::{ApiBasePath, ForwardAuthProxy};
 
 pub struct Application {
     address: SocketAddr,
@@ -85,10 +85,15 @@ impl Application {
         let verifier_data = web::Data::new(verifier.clone());
         let clock = web::Data::new(config.clock.clone());
         let base_path = web::Data::new(ApiBasePath(config.api_base_path.clone()));
+        let proxy = web::Data::new(ForwardAuthProxy(config.proxy));
+        let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
+        let body_timeout = web::Data::new(crate::http::BodyTimeout(config.body_timeout));
+        let session_lifetime = web::Data::new(crate::session::Lifetime(config.session_lifetime));
+        let session_cookie = crate::session::cookie_name(config.cookie_secure);
 
         let mut server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
-                .cookie_name("keyward_session".into())
+                .cookie_name(session_cookie.into())
                 .cookie_http_only(true)
                 .cookie_same_site(SameSite::Lax)
                 .cookie_secure(cookie_secure)
@@ -121,11 +126,16 @@ impl Application {
                 .wrap(from_fn(crate::http::security_headers))
                 .wrap(from_fn(crate::http::request_log))
                 .wrap(from_fn(crate::http::count_requests))
+                .wrap(from_fn(crate::http::body_deadline))
                 .app_data(pool_data.clone())
                 .app_data(setup.clone())
                 .app_data(cookie_config.clone())
                 .app_data(verifier_data.clone())
                 .app_data(base_path.clone())
+                .app_data(proxy.clone())
+                .app_data(body_timeout.clone())
+                .app_data(trusted_proxies.clone())
+                .app_data(session_lifetime.clone())
                 .app_data(clock.clone())
                 .app_data(metrics_data.clone())
                 .app_data(
@@ -155,6 +165,12 @@ impl Application {
         let server = server.run();
 
         background.push(spawn_session_cleanup(pool.clone()));
+        if backend == db::Backend::Sqlite {
+            background.push(db::spawn_wal_checkpoints(
+                pool.clone(),
+                config.wal_checkpoint_interval,
+            ));
+        }
         Ok(Application {
             address,
             server,

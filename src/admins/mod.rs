@@ -15,6 +15,7 @@ use self::queries::{AdminRow, ChangeError};
 use crate::auth::admins::{self as admin_accounts, CreateError};
 use crate::auth::login::see_other;
 use crate::auth::password::{self, Password};
+use crate::auth::throttle::{self, Checked, Subjects};
 use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
@@ -115,11 +116,10 @@ async fn new(admin: SignedInAdmin) -> Result<HttpResponse, AppError> {
     form_page(admin, AdminForm::default(), FieldErrors::default())
 }
 
-/// argon2 is deliberately slow: hash on the blocking pool.
+/// argon2 is deliberately slow and memory-hungry: hash in turn, on the
+/// blocking pool.
 async fn hash(password: Password) -> Result<String, AppError> {
-    Ok(web::block(move || password.hash())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))??)
+    Ok(password::hashing_permit().await?.hash(password).await?)
 }
 
 async fn create(
@@ -307,6 +307,7 @@ async fn password_form(admin: SignedInAdmin) -> Result<HttpResponse, AppError> {
 }
 
 async fn change_password(
+    req: actix_web::HttpRequest,
     admin: SignedInAdmin,
     form: web::Form<PasswordForm>,
     pool: web::Data<DbPool>,
@@ -316,31 +317,51 @@ async fn change_password(
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let new_password = form.parse(&mut errors);
+    let mut retry_after = None;
     if !form.current_password.is_empty() {
-        let (admin_id, current) = (admin.id, form.current_password);
-        // On the blocking pool: argon2 is deliberately slow.
-        let current_ok = db::run(&pool, move |conn| {
-            let stored = admin_accounts::find_active(conn, admin_id)?;
-            Ok::<_, diesel::result::Error>(password::verify(
-                &current,
-                stored.as_ref().map(|a| a.password_hash.as_str()),
-            ))
-        })
-        .await??;
-        if !current_ok {
-            log::info!("administrator {admin_id} gave a wrong current password to change it");
-            errors.add("current_password", "Current password is incorrect");
+        // Throttled as sign-in is: the current password is a password guess too.
+        let admin_id = admin.id;
+        let subjects = Subjects::new(&admin.email, crate::proxy::client_ip(&req));
+        let checked =
+            throttle::check_password(&pool, subjects, now, form.current_password, move |conn| {
+                Ok(admin_accounts::find_active(conn, admin_id)?.map(|a| (a.id, a.password_hash)))
+            })
+            .await?;
+        match checked {
+            Checked::Right(_) => {}
+            Checked::Wrong => {
+                log::info!("administrator {admin_id} gave a wrong current password to change it");
+                errors.add("current_password", "Current password is incorrect");
+            }
+            Checked::Refused { until } => {
+                log::warn!("password change refused: too many failed attempts");
+                let (message, seconds) = throttle::refusal(until, now);
+                errors.add("current_password", message);
+                retry_after = Some(seconds);
+            }
         }
     }
     let (Some(new_password), true) = (new_password, errors.is_empty()) else {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        let status = if retry_after.is_some() {
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let mut page = render(
+            status,
             &PasswordPage {
                 admin,
                 section: "admins",
                 errors,
             },
-        );
+        )?;
+        if let Some(seconds) = retry_after {
+            page.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(seconds),
+            );
+        }
+        return Ok(page);
     };
     let password_hash = hash(new_password).await?;
     let (admin_id, actor) = (admin.id, admin.actor());
@@ -358,7 +379,7 @@ async fn change_password(
         return Err(AppError::NotFound);
     }
     log::info!("administrator {admin_id} changed their password");
-    admin.session.sign_in(admin_id)?;
+    admin.session.sign_in(admin_id, now)?;
     admin
         .session
         .flash("Password changed. Your other sessions were signed out.")?;

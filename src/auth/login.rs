@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::throttle::{self, Subjects};
+use super::throttle::{self, Checked, Subjects};
 use super::{admins, password, safe_next};
 use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
@@ -31,6 +31,7 @@ pub struct NextQuery {
 }
 
 pub async fn form(
+    req: HttpRequest,
     query: web::Query<NextQuery>,
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
@@ -38,16 +39,20 @@ pub async fn form(
     if session.admin_id().is_some() {
         return Ok(see_other(&next));
     }
-    render(
-        actix_web::http::StatusCode::OK,
+    // No session for a visitor who has not signed in: the form's CSRF token
+    // lives in a signed cookie (see `crate::csrf`).
+    let (csrf_token, cookie) = crate::csrf::anonymous_token(&req)?;
+    let page = render(
+        StatusCode::OK,
         &LoginPage {
-            csrf_token: session.csrf_token()?,
+            csrf_token,
             email: String::new(),
             next,
             error: None,
             notice: session.take_flash(),
         },
-    )
+    )?;
+    crate::csrf::with_cookie(page, cookie)
 }
 
 #[derive(Deserialize)]
@@ -60,13 +65,6 @@ pub struct LoginForm {
 }
 
 const BAD_CREDENTIALS: &str = "Incorrect email or password.";
-
-/// What a sign-in attempt came to.
-enum Outcome {
-    Refused { until: chrono::NaiveDateTime },
-    Failed,
-    SignedIn { admin_id: i32 },
-}
 
 pub async fn submit(
     request: HttpRequest,
@@ -82,59 +80,43 @@ pub async fn submit(
     } = form.into_inner();
     let next = safe_next(next.as_deref());
     let normalised = email.trim().to_lowercase();
-    let subjects = Subjects::new(&normalised, request.peer_addr().map(|a| a.ip()));
+    let subjects = Subjects::new(&normalised, crate::proxy::client_ip(&request));
     let now = clock.now();
-    // Look up and verify on the blocking pool: argon2 is deliberately slow.
-    let outcome = db::run(&pool, move |conn| {
-        // A locked account or address is refused before the password is
-        // checked: no argon2 work for a guesser, and the lock is not extended.
-        if let Some(until) = throttle::locked_until(conn, &subjects, now)? {
-            return Ok(Outcome::Refused { until });
-        }
-        // What cannot be an email (a NUL, say, which PostgreSQL refuses in a
-        // query) is no account: no look-up, the same failure as a wrong password.
-        let admin = match password::Email::parse(&normalised) {
-            Ok(email) => admins::find_by_email(conn, email.as_str())?,
-            Err(_) => None,
+    // What cannot be an email (a NUL, say, which PostgreSQL refuses in a
+    // query) is no account: no look-up, the same failure as a wrong password.
+    let email_ok = password::Email::parse(&normalised).ok();
+    let checked = throttle::check_password(&pool, subjects, now, password, move |conn| {
+        let admin = match &email_ok {
+            Some(email) => admins::find_by_email(conn, email.as_str())?,
+            None => None,
         };
-        let stored = admin
-            .as_ref()
+        Ok(admin
             .filter(|a| a.is_active)
-            .map(|a| a.password_hash.as_str());
-        let ok = password::verify(&password, stored);
-        match admin.filter(|_| ok) {
-            Some(admin) => {
-                throttle::record_success(conn, &subjects)?;
-                admins::record_login(conn, admin.id, now)?;
-                Ok(Outcome::SignedIn { admin_id: admin.id })
-            }
-            None => {
-                throttle::record_failure(conn, &subjects, now)?;
-                Ok::<_, diesel::result::Error>(Outcome::Failed)
-            }
-        }
+            .map(|a| (a.id, a.password_hash)))
     })
-    .await??;
-    let (status, error, retry_after) = match outcome {
-        Outcome::SignedIn { admin_id } => {
-            session.sign_in(admin_id)?;
+    .await?;
+    let (status, error, retry_after) = match checked {
+        Checked::Right(admin_id) => {
+            db::run(&pool, move |conn| admins::record_login(conn, admin_id, now)).await??;
+            session.sign_in(admin_id, now)?;
             log::info!("administrator {admin_id} signed in");
             return Ok(see_other(&next));
         }
-        Outcome::Failed => {
+        Checked::Wrong => {
             log::info!("failed sign-in attempt");
             (StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.to_owned(), None)
         }
-        Outcome::Refused { until } => {
+        Checked::Refused { until } => {
             log::warn!("sign-in refused: too many failed attempts");
             let (message, seconds) = throttle::refusal(until, now);
             (StatusCode::TOO_MANY_REQUESTS, message, Some(seconds))
         }
     };
+    let (csrf_token, cookie) = crate::csrf::anonymous_token(&request)?;
     let mut response = render(
         status,
         &LoginPage {
-            csrf_token: session.csrf_token()?,
+            csrf_token,
             email,
             next,
             error: Some(error),
@@ -146,7 +128,7 @@ pub async fn submit(
             .headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
     }
-    Ok(response)
+    crate::csrf::with_cookie(response, cookie)
 }
 
 pub async fn logout(session: TypedSession) -> HttpResponse {

@@ -83,6 +83,121 @@ fn hash_password(password: &str) -> anyhow::Result<String> {
         .to_string())
 }
 
+/// How many password hashes may run at once: one core is left for
+/// everything else (verification, the console), so a flood of sign-ins
+/// queues here instead of taking every core and, at 19 MiB of argon2 memory
+/// per hash, gigabytes of memory. At least one.
+fn concurrent_hashes() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1)
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads that hash passwords, and the semaphore that hands out turns.
+struct Hashers {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+    turns: tokio::sync::Semaphore,
+}
+
+/// Hashing runs on threads of its own at a low priority (nice 10), so that
+/// when the cores are busy, verifications and console pages come first and
+/// sign-ins wait: a gatekeeper must keep answering under a sign-in flood.
+fn hashers() -> &'static Hashers {
+    static HASHERS: std::sync::OnceLock<Hashers> = std::sync::OnceLock::new();
+    HASHERS.get_or_init(|| {
+        let count = concurrent_hashes();
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..count {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("keyward-hash-{i}"))
+                .spawn(move || {
+                    lower_this_threads_priority();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                log::error!("cannot start a password hashing thread: {e}");
+            }
+        }
+        Hashers {
+            jobs: std::sync::Mutex::new(jobs),
+            turns: tokio::sync::Semaphore::new(count),
+        }
+    })
+}
+
+fn lower_this_threads_priority() {
+    // On Linux the nice value belongs to the thread (its task id).
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority changes only the scheduling priority of this thread.
+    unsafe {
+        let tid = libc::gettid();
+        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10) != 0 {
+            log::debug!("could not lower the hashing thread's priority");
+        }
+    }
+}
+
+/// Runs `work` on a hashing thread.
+async fn on_hashing_thread<R: Send + 'static>(
+    work: impl FnOnce() -> R + Send + 'static,
+) -> anyhow::Result<R> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(work());
+    });
+    hashers()
+        .jobs
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the password hashing queue is poisoned"))?
+        .send(job)
+        .map_err(|_| anyhow::anyhow!("no password hashing thread is running"))?;
+    result
+        .await
+        .map_err(|_| anyhow::anyhow!("a password hashing thread stopped"))
+}
+
+/// A turn to hash one password. Every hash a request asks for runs under one,
+/// on a hashing thread; waiting for a turn holds no thread and no database
+/// connection.
+pub struct HashingPermit(#[allow(dead_code)] tokio::sync::SemaphorePermit<'static>);
+
+/// Waits for a turn to hash.
+pub async fn hashing_permit() -> anyhow::Result<HashingPermit> {
+    // Only a closed semaphore refuses, and this one is never closed.
+    let permit = hashers().turns.acquire().await?;
+    Ok(HashingPermit(permit))
+}
+
+impl HashingPermit {
+    /// [`verify`], on a hashing thread.
+    pub async fn verify(
+        &self,
+        password: String,
+        stored_hash: Option<String>,
+    ) -> anyhow::Result<bool> {
+        on_hashing_thread(move || verify(&password, stored_hash.as_deref())).await
+    }
+
+    /// [`Password::hash`], on a hashing thread.
+    pub async fn hash(&self, password: Password) -> anyhow::Result<String> {
+        on_hashing_thread(move || password.hash()).await?
+    }
+}
+
 /// Checks `password` against a stored hash. An unknown account is checked
 /// against a fixed hash so both failures take the same time.
 pub fn verify(password: &str, stored_hash: Option<&str>) -> bool {

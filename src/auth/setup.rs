@@ -73,22 +73,24 @@ async fn ensure_open(pool: &DbPool, setup: &SetupToken, token: &str) -> Result<(
 }
 
 pub async fn form(
+    req: HttpRequest,
     query: web::Query<TokenQuery>,
     setup: web::Data<SetupToken>,
     pool: web::Data<DbPool>,
-    session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     ensure_open(&pool, &setup, &query.token).await?;
-    render(
+    let (csrf_token, cookie) = crate::csrf::anonymous_token(&req)?;
+    let page = render(
         StatusCode::OK,
         &SetupPage {
-            csrf_token: session.csrf_token()?,
+            csrf_token,
             token: query.token.clone(),
             email: String::new(),
             name: String::new(),
             errors: FieldErrors::default(),
         },
-    )
+    )?;
+    crate::csrf::with_cookie(page, cookie)
 }
 
 #[derive(Deserialize)]
@@ -111,6 +113,7 @@ pub async fn submit(
     setup: web::Data<SetupToken>,
     pool: web::Data<DbPool>,
     session: TypedSession,
+    clock: web::Data<crate::clock::SharedClock>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     ensure_open(&pool, &setup, &form.token).await?;
@@ -132,27 +135,30 @@ pub async fn submit(
     let (Some(email), Some(name), Some(password), true) =
         (email, name, password, errors.is_empty())
     else {
-        return render(
+        let (csrf_token, cookie) = crate::csrf::anonymous_token(&req)?;
+        let page = render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SetupPage {
-                csrf_token: session.csrf_token()?,
+                csrf_token,
                 token: form.token,
                 email: form.email,
                 name: form.name,
                 errors,
             },
-        );
+        )?;
+        return crate::csrf::with_cookie(page, cookie);
     };
 
-    let hash = web::block(move || password.hash())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))??;
-    let actor = Actor::setup(crate::session::client_address(&req));
+    let hash = super::password::hashing_permit()
+        .await?
+        .hash(password)
+        .await?;
+    let actor = Actor::setup(crate::proxy::client_address(&req));
+    let now = clock.now();
     let created = db::run(&pool, move |conn| {
         conn.transaction::<_, CreateError, _>(|conn| {
             // The marker row makes setup happen once, even when two requests race;
             // losing the race rolls back.
-            let now = chrono::Utc::now().naive_utc();
             if admins::any_exist(conn)?
                 || !settings::insert_new(conn, "setup_completed", &now.to_string())?
             {
@@ -174,7 +180,7 @@ pub async fn submit(
     };
     setup.clear();
     log::info!("first administrator created through the setup page");
-    session.sign_in(admin_id)?;
+    session.sign_in(admin_id, now)?;
     session.flash("Welcome to keyward. Your administrator account is ready.")?;
     Ok(super::login::see_other("/"))
 }

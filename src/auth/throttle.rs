@@ -22,15 +22,17 @@
 //! so a burst can overshoot the limit by the attempts in flight at once (at
 //! most the connection pool's size), never by more.
 //!
-//! The address is the TCP peer. Behind a reverse proxy every client shares
-//! the proxy's address, which then only meets the higher address limit; the
-//! per-account limit still holds.
+//! The address is the client's (see [`crate::proxy`]): the TCP peer, or the
+//! address a trusted proxy names. IPv6 addresses count by their /64, the
+//! block one subscriber is usually given, so hopping between the addresses
+//! of one network buys nothing.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::{DbConn, is_unique_violation};
+use crate::db::{self, DbConn, DbPool, is_unique_violation};
+use crate::error::AppError;
 use crate::schema::login_throttle;
 
 /// Failures for one account before it is locked.
@@ -55,7 +57,7 @@ impl Subjects {
         let normalised = email.trim().to_lowercase();
         Subjects {
             account: format!("account:{}", hex::encode(Sha256::digest(normalised))),
-            address: address.map(|ip| format!("address:{ip}")),
+            address: address.map(|ip| format!("address:{}", network_of(ip))),
         }
     }
 
@@ -85,6 +87,21 @@ pub fn locked_until(
         }
     }
     Ok(until)
+}
+
+/// What an address is counted as: an IPv4 address alone, an IPv6 address by
+/// its /64.
+fn network_of(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(network))
+            }
+        },
+    }
 }
 
 #[derive(Queryable)]
@@ -173,6 +190,65 @@ pub fn record_success(conn: &mut DbConn, subjects: &Subjects) -> QueryResult<()>
         .map(|_| ())
 }
 
+/// What a password check under the throttle came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// The account or address is locked; the password was not checked.
+    Refused { until: NaiveDateTime },
+    /// Wrong password, or no such (active) account; counted as a failure.
+    Wrong,
+    /// The password is right for this administrator; their count is cleared.
+    Right(i32),
+}
+
+/// Checks a password under the throttle, for sign-in and for the current
+/// password of a password change. Waits for a hashing turn first; within it,
+/// refuses a locked account or address without hashing, looks up the stored
+/// hash with `find` (the administrator's id and hash, `None` when there is no
+/// such active account, which is checked against a fixed hash so both take as
+/// long), checks the password and counts the outcome. The count is written
+/// before the turn ends, so attempts queued behind it see it: a burst can
+/// overshoot a limit by no more than the hashes running at once.
+pub async fn check_password<F>(
+    pool: &DbPool,
+    subjects: Subjects,
+    now: NaiveDateTime,
+    password: String,
+    find: F,
+) -> Result<Checked, AppError>
+where
+    F: FnOnce(&mut DbConn) -> QueryResult<Option<(i32, String)>> + Send + 'static,
+{
+    let permit = super::password::hashing_permit().await?;
+    let looked_up = {
+        let subjects = subjects.clone();
+        db::run(pool, move |conn| {
+            if let Some(until) = locked_until(conn, &subjects, now)? {
+                return Ok(Err(until));
+            }
+            find(conn).map(Ok)
+        })
+        .await??
+    };
+    let admin = match looked_up {
+        Err(until) => return Ok(Checked::Refused { until }),
+        Ok(admin) => admin,
+    };
+    let (admin_id, stored) = admin.unzip();
+    let right = permit.verify(password, stored).await?;
+    let checked = match admin_id.filter(|_| right) {
+        Some(id) => Checked::Right(id),
+        None => Checked::Wrong,
+    };
+    db::run(pool, move |conn| match checked {
+        Checked::Right(_) => record_success(conn, &subjects),
+        _ => record_failure(conn, &subjects, now),
+    })
+    .await??;
+    drop(permit);
+    Ok(checked)
+}
+
 /// The message the login page shows while refusing, and the whole seconds
 /// until the next attempt (for `Retry-After`).
 pub fn refusal(until: NaiveDateTime, now: NaiveDateTime) -> (String, i64) {
@@ -218,5 +294,22 @@ mod tests {
             ip.each().collect::<Vec<_>>()[1],
             ("address:127.0.0.1", ADDRESS_LIMIT)
         );
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        let address = |ip: &str| {
+            Subjects::new("a@b", Some(ip.parse().unwrap()))
+                .address
+                .unwrap()
+        };
+        assert_eq!(address("2001:db8:1:2::1"), "address:2001:db8:1:2::/64");
+        assert_eq!(
+            address("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            address("2001:db8:1:2::1")
+        );
+        assert_ne!(address("2001:db8:1:3::1"), address("2001:db8:1:2::1"));
+        assert_eq!(address("::ffff:192.0.2.1"), "address:192.0.2.1");
+        assert_eq!(address("192.0.2.1"), "address:192.0.2.1");
     }
 }

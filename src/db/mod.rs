@@ -10,7 +10,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, QueryResult, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -64,7 +64,8 @@ fn sqlite_path(url: &str) -> &str {
 
 /// SQLite settings applied to every pooled connection: WAL so readers never
 /// block the writer, a busy timeout instead of immediate "database is locked",
-/// NORMAL sync (safe with WAL) and enforced foreign keys.
+/// NORMAL sync (safe with WAL), enforced foreign keys, and a bound on what
+/// the write-ahead log keeps on disk once it has been checkpointed.
 #[derive(Debug, Clone, Copy)]
 struct SqlitePragmas;
 
@@ -73,7 +74,8 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
         if let DbConn::Sqlite(conn) = conn {
             conn.batch_execute(
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA journal_size_limit = 67108864;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -124,6 +126,52 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<(DbPool, Backend)> {
             )
         })?;
     Ok((pool, backend))
+}
+
+/// The result row of `PRAGMA wal_checkpoint`.
+#[derive(diesel::QueryableByName)]
+struct Checkpoint {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+}
+
+/// Copies SQLite's write-ahead log into the database and truncates it to
+/// nothing. SQLite's own checkpoints never shrink the file, and under steady
+/// reads they may never finish, so a burst of writes could leave gigabytes
+/// behind. Waits at most a second for readers and writers, so it never holds
+/// up the console for long; a checkpoint that could not finish is tried again
+/// at the next interval. Returns whether it finished, and the log's pages.
+pub fn checkpoint_wal(conn: &mut DbConn) -> QueryResult<(bool, i32)> {
+    let DbConn::Sqlite(conn) = conn else {
+        return Ok((true, 0));
+    };
+    conn.batch_execute("PRAGMA busy_timeout = 1000")?;
+    let result =
+        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result::<Checkpoint>(conn);
+    conn.batch_execute("PRAGMA busy_timeout = 5000")?;
+    result.map(|row| (row.busy == 0, row.log))
+}
+
+/// Checkpoints SQLite's write-ahead log every `interval` (see [`checkpoint_wal`]).
+pub fn spawn_wal_checkpoints(pool: DbPool, interval: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(interval);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            match run(&pool, checkpoint_wal).await {
+                Ok(Ok((true, pages))) => {
+                    log::debug!("write-ahead log checkpointed ({pages} pages)")
+                }
+                Ok(Ok((false, _))) => log::debug!("write-ahead log busy; checkpoint next time"),
+                Ok(Err(e)) => log::warn!("checkpointing the write-ahead log failed: {e}"),
+                Err(e) => log::warn!("checkpointing the write-ahead log failed: {e}"),
+            }
+        }
+    })
 }
 
 /// Applies pending migrations. On PostgreSQL an advisory lock keeps several

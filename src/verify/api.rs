@@ -8,8 +8,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{Code, Decision, Named, Target, Verifier, extract};
+use super::extract::{self, TwoKeys};
+use super::{Code, Decision, Named, Target, Verifier};
 use crate::error::AppError;
+use crate::proxy::Proxy;
 use crate::roles::rules::Verb;
 
 /// The path under which API URIs name their service (`/api/v2/` by default,
@@ -17,9 +19,38 @@ use crate::roles::rules::Verb;
 #[derive(Debug, Clone)]
 pub struct ApiBasePath(pub String);
 
+/// The proxy in front of forward-auth (`--proxy`); `None` until the operator
+/// names it, and until then forward-auth judges nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardAuthProxy(pub Option<Proxy>);
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/v1/verify").route(web::post().to(verify)))
-        .service(web::resource("/api/v1/auth").route(web::route().to(forward_auth)));
+    cfg.service(
+        web::resource("/api/v1/verify")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(crate::error::BODY_LIMIT)
+                    .error_handler(verify_json_error),
+            )
+            .route(web::post().to(verify)),
+    )
+    .service(web::resource("/api/v1/auth").route(web::route().to(forward_auth)));
+}
+
+/// A body with two `key` fields holds two keys; anything else wrong with it
+/// is answered as for every JSON body.
+fn verify_json_error(
+    error: actix_web::error::JsonPayloadError,
+    req: &HttpRequest,
+) -> actix_web::Error {
+    match error {
+        actix_web::error::JsonPayloadError::Deserialize(e)
+            if e.to_string().starts_with("duplicate field `key`") =>
+        {
+            AppError::api(StatusCode::BAD_REQUEST, TwoKeys::MESSAGE).into()
+        }
+        other => crate::error::json_error(other, req),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,9 +73,17 @@ struct VerifyResponse {
 }
 
 async fn verify(
+    req: HttpRequest,
     body: web::Json<VerifyRequest>,
     verifier: web::Data<Arc<Verifier>>,
 ) -> Result<HttpResponse, AppError> {
+    // A key beside the body's, in a header or the query, is a second key
+    // unless it is the same one.
+    let beside = extract::presented_key(req.headers(), Some(&req.uri().to_string()))
+        .map_err(|TwoKeys| AppError::api(StatusCode::BAD_REQUEST, TwoKeys::MESSAGE))?;
+    if beside.is_some_and(|other| other != body.key.trim()) {
+        return Err(AppError::api(StatusCode::BAD_REQUEST, TwoKeys::MESSAGE));
+    }
     let VerifyRequest {
         key,
         service,
@@ -68,9 +107,19 @@ async fn verify(
                     )
                 })?,
             };
+            let component = component.unwrap_or_default();
+            extract::check_component(&component).map_err(|why| {
+                AppError::api(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "component is ambiguous: {}; an API might read it as another path.",
+                        why.0
+                    ),
+                )
+            })?;
             Some(Target {
                 service,
-                component: component.unwrap_or_default(),
+                component,
                 verb,
             })
         }
@@ -108,29 +157,68 @@ async fn forward_auth(
     req: HttpRequest,
     verifier: web::Data<Arc<Verifier>>,
     base: web::Data<ApiBasePath>,
+    proxy: web::Data<ForwardAuthProxy>,
 ) -> Result<HttpResponse, AppError> {
-    let (method, uri) = extract::original_request(req.headers());
-    let method = method.unwrap_or_else(|| req.method().as_str().to_owned());
-    // CORS preflights carry no key by design; the upstream answers them.
+    let Some(proxy) = proxy.0 else {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            log::warn!("forward-auth was asked but judges nothing until --proxy is set");
+        });
+        return Err(AppError::api(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Forward-auth is not set up: start keyward with --proxy (KEYWARD_PROXY) set to the \
+             proxy in front of it, nginx, traefik or caddy, so it knows which headers carry the \
+             original request.",
+        ));
+    };
+    // Only the configured proxy's headers: a header of another proxy's kind
+    // may have come from the client.
+    let original = |name: &str| req.headers().get(name).map(|v| v.as_bytes());
+    let missing = |name: &str| {
+        AppError::api(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Send the original request's {} in {name}: keyward is set up for {} (--proxy), \
+                 which sends it there.",
+                if name == proxy.method_header() {
+                    "method"
+                } else {
+                    "URI"
+                },
+                proxy.as_str()
+            ),
+        )
+    };
+    let method = original(proxy.method_header()).ok_or_else(|| missing(proxy.method_header()))?;
+    let method = String::from_utf8_lossy(method);
+    let uri = original(proxy.uri_header()).ok_or_else(|| missing(proxy.uri_header()))?;
+    let uri = std::str::from_utf8(uri).map_err(|_| {
+        AppError::api(
+            StatusCode::FORBIDDEN,
+            extract::Ambiguous("it is not UTF-8".into()).message(),
+        )
+    })?;
+    let target = extract::service_and_component(uri, &base.0)
+        .map_err(|why| AppError::api(StatusCode::FORBIDDEN, why.message()))?;
+    // CORS preflights carry no key by design; the upstream answers them. The
+    // identity headers are sent empty: a proxy that copies them onto the
+    // request (Caddy) then replaces whatever the client sent under those
+    // names with nothing, rather than letting it through.
     if method.eq_ignore_ascii_case("OPTIONS")
         && req.headers().contains_key("access-control-request-method")
     {
-        return Ok(HttpResponse::Ok().finish());
+        return Ok(passes(None, None));
     }
-    let Some(uri) = uri else {
-        return Err(AppError::api(
-            StatusCode::BAD_REQUEST,
-            "Send the original request's URI in X-Original-URI (nginx) or X-Forwarded-Uri (Traefik, Caddy).",
-        ));
-    };
     let Some(verb) = Verb::parse(&method) else {
         return Err(AppError::api(
             StatusCode::FORBIDDEN,
             format!("The method {method} is not allowed."),
         ));
     };
-    let key = extract::api_key(req.headers(), Some(&uri));
-    let target = extract::service_and_component(&uri, &base.0).map(|(service, component)| Target {
+    let key = extract::presented_key(req.headers(), Some(uri)).map_err(|TwoKeys| {
+        AppError::api(StatusCode::UNAUTHORIZED, TwoKeys::MESSAGE).with_challenge()
+    })?;
+    let target = target.map(|(service, component)| Target {
         service,
         component,
         verb,
@@ -158,21 +246,31 @@ async fn forward_auth(
         }
     };
     if status == StatusCode::OK {
-        let mut response = HttpResponse::Ok();
-        if let Some(app) = &decision.app {
-            response.insert_header(("X-Keyward-App", header_safe(&app.name)));
-            response.insert_header(("X-Keyward-App-Id", app.id.to_string()));
-        }
-        if let Some(role) = &decision.role {
-            response.insert_header(("X-Keyward-Role", header_safe(&role.name)));
-        }
-        return Ok(response.finish());
+        return Ok(passes(decision.app.as_ref(), decision.role.as_ref()));
     }
     let mut error = AppError::api(status, decision.message);
     if status == StatusCode::UNAUTHORIZED {
         error = error.with_challenge();
     }
     Err(error)
+}
+
+/// Forward-auth's "may pass", naming the app and role to the upstream.
+fn passes(app: Option<&Named>, role: Option<&Named>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            "X-Keyward-App",
+            app.map(|a| header_safe(&a.name)).unwrap_or_default(),
+        ))
+        .insert_header((
+            "X-Keyward-App-Id",
+            app.map(|a| a.id.to_string()).unwrap_or_default(),
+        ))
+        .insert_header((
+            "X-Keyward-Role",
+            role.map(|r| header_safe(&r.name)).unwrap_or_default(),
+        ))
+        .finish()
 }
 
 /// Header values must be visible ASCII: anything else (and `%`) is

@@ -16,7 +16,12 @@ use crate::helpers::{StatusCode, TestApp, TestDb, eventually, shown_api_key};
 async fn start(db: TestDb) -> (TestApp, Arc<ManualClock>, i32) {
     let clock = Arc::new(ManualClock::default());
     let shared = clock.clone();
-    let app = TestApp::start(db, move |settings| settings.clock = shared).await;
+    let app = TestApp::start(db, move |settings| {
+        settings.clock = shared;
+        // The clock moves by days here; the administrator stays signed in.
+        settings.session_lifetime = std::time::Duration::from_secs(30 * 24 * 3600);
+    })
+    .await;
     app.login_as_default_admin().await;
     let role = app.create_role("Readers").await;
     (app, clock, role)

@@ -24,6 +24,10 @@ fn keyward(dir: &Path) -> Command {
         "KEYWARD_API_BASE_PATH",
         "KEYWARD_VERIFY_CACHE_CAPACITY",
         "KEYWARD_WORKERS",
+        "KEYWARD_PROXY",
+        "KEYWARD_TRUSTED_PROXY",
+        "KEYWARD_BODY_TIMEOUT_SECONDS",
+        "KEYWARD_SESSION_LIFETIME_HOURS",
         "RUST_LOG",
         "RUST_BACKTRACE",
     ] {
@@ -385,6 +389,51 @@ fn a_pool_size_of_zero_is_refused() {
     assert!(
         line.ends_with("must be a whole number from 1 to 256, got \"eight\""),
         "{line}"
+    );
+}
+
+#[test]
+fn a_proxy_keyward_does_not_know_is_refused() {
+    let line = refused_setting("--proxy", "KEYWARD_PROXY", "haproxy");
+    assert_eq!(
+        line,
+        "keyward: --proxy (KEYWARD_PROXY) must be one of nginx, traefik or caddy, got \"haproxy\""
+    );
+}
+
+#[test]
+fn a_trusted_proxy_that_is_not_an_address_or_range_is_refused() {
+    let line = refused_setting(
+        "--trusted-proxy",
+        "KEYWARD_TRUSTED_PROXY",
+        "10.0.0.0/8,proxy.lan",
+    );
+    assert_eq!(
+        line,
+        "keyward: --trusted-proxy (KEYWARD_TRUSTED_PROXY) must be IP addresses or CIDR ranges \
+         like 10.0.0.0/8, got \"proxy.lan\""
+    );
+}
+
+#[test]
+fn body_timeouts_and_session_lifetimes_out_of_range_are_refused() {
+    let line = refused_setting(
+        "--body-timeout-seconds",
+        "KEYWARD_BODY_TIMEOUT_SECONDS",
+        "0",
+    );
+    assert_eq!(
+        line,
+        "keyward: --body-timeout-seconds (KEYWARD_BODY_TIMEOUT_SECONDS) must be at least 1, got 0"
+    );
+    let line = refused_setting(
+        "--session-lifetime-hours",
+        "KEYWARD_SESSION_LIFETIME_HOURS",
+        "1000",
+    );
+    assert_eq!(
+        line,
+        "keyward: --session-lifetime-hours (KEYWARD_SESSION_LIFETIME_HOURS) must be at most 720, got 1000"
     );
 }
 

@@ -303,21 +303,29 @@ storage_test!(
 storage_test!(sign_in_starts_a_new_session, |app| async move {
     app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD);
     app.get("/login").await;
-    let before = app
-        .session_cookie()
-        .expect("the login page starts a session");
+    assert!(
+        app.session_cookie().is_none(),
+        "the login page started a session before anyone signed in"
+    );
     // The email is matched whatever its case and surrounding spaces.
     app.login(" Admin@Example.COM ", ADMIN_PASSWORD)
         .await
         .assert_redirects_to("/");
-    let after = app
+    let first = app
         .session_cookie()
         .expect("signed in without a session cookie");
-    assert_ne!(before, after);
     assert!(app.is_signed_in().await);
-    // Whoever held the cookie from before sign-in is not signed in with it.
-    let fixated = app.get_with_session_cookie("/", &before).await;
-    assert_eq!(login_next(fixated.location()).as_deref(), Some("/"));
+    app.logout().await.assert_redirects_to("/login");
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .assert_redirects_to("/");
+    let second = app
+        .session_cookie()
+        .expect("signed in without a session cookie");
+    assert_ne!(first, second, "signing in again reused the session id");
+    // Whoever kept the cookie of the earlier sign-in is not signed in with it.
+    let replayed = app.get_with_session_cookie("/", &first).await;
+    assert_eq!(login_next(replayed.location()).as_deref(), Some("/"));
 });
 
 storage_test!(sign_out_deletes_the_session, |app| async move {
@@ -640,25 +648,13 @@ fn session_set_cookie(response: &TestResponse) -> String {
 storage_test!(
     the_session_cookie_is_http_only_and_same_site,
     |app| async move {
-        let cookie = session_set_cookie(&app.get("/login").await);
+        app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD);
+        let cookie = session_set_cookie(&app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await);
         assert!(cookie.contains("; httponly"), "{cookie}");
         assert!(cookie.contains("; samesite=lax"), "{cookie}");
         assert!(!cookie.contains("; secure"), "{cookie}");
     }
 );
-
-// Settings, not storage: SQLite is enough.
-#[tokio::test]
-async fn cookie_secure_marks_the_session_cookie_secure() {
-    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |settings| {
-        settings.cookie_secure = true;
-    })
-    .await
-    .unwrap();
-    let cookie = session_set_cookie(&app.get("/login").await);
-    assert!(cookie.contains("; secure"), "{cookie}");
-    assert!(cookie.contains("; httponly"), "{cookie}");
-}
 
 storage_test!(a_form_over_64_kib_is_refused, |app| async move {
     app.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD);

@@ -311,6 +311,8 @@ impl TestApp {
         // Two cores: one worker and a small pool per test server is plenty.
         settings.workers = 1;
         settings.pool_size = 4;
+        // Forward-auth tests ask as nginx does unless they choose another proxy.
+        settings.proxy = Some(keyward::proxy::Proxy::Nginx);
         configure(&mut settings);
         let running = run(settings.clone()).await;
         let jar = Arc::new(reqwest::cookie::Jar::default());
