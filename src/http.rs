@@ -117,7 +117,8 @@ pub async fn body_deadline<B: MessageBody>(
         let inner = req.take_payload();
         let deadline = Deadline {
             inner,
-            timer: Box::pin(tokio::time::sleep(timeout)),
+            deadline: tokio::time::Instant::now() + timeout,
+            timer: None,
             expired: false,
         };
         let payload: actix_http::BoxedPayloadStream = Box::pin(deadline);
@@ -129,7 +130,9 @@ pub async fn body_deadline<B: MessageBody>(
 /// A request body that fails once its deadline passes.
 struct Deadline {
     inner: actix_web::dev::Payload,
-    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    deadline: tokio::time::Instant,
+    /// Started only when the body has to be waited for.
+    timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
     expired: bool,
 }
 
@@ -149,7 +152,11 @@ impl futures_util::Stream for Deadline {
         if let Poll::Ready(item) = std::pin::Pin::new(&mut self.inner).poll_next(cx) {
             return Poll::Ready(item);
         }
-        if self.timer.as_mut().poll(cx).is_ready() {
+        let deadline = self.deadline;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.as_mut().poll(cx).is_ready() {
             self.expired = true;
             return Poll::Ready(Some(Err(actix_web::error::PayloadError::Io(
                 std::io::Error::new(
