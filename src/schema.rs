@@ -95,6 +95,17 @@ diesel::table! {
     change_counter (id) {
         id -> Integer,
         version -> BigInt,
+        pruned_through -> BigInt,
+    }
+}
+
+diesel::table! {
+    verify_changes (id) {
+        id -> BigInt,
+        kind -> Text,
+        object_id -> Nullable<Integer>,
+        key_hash -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -110,8 +121,26 @@ diesel::table! {
         object_name -> Text,
         action -> Text,
         changes -> Text,
+        via_token -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    admin_tokens (id) {
+        id -> Integer,
+        admin_id -> Integer,
+        name -> Text,
+        token_hash -> Text,
+        token_prefix -> Text,
+        scope -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(admin_tokens -> admins (admin_id));
 
 diesel::table! {
     login_throttle (subject) {
@@ -135,6 +164,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     apps,
     role_rules,
     change_counter,
+    verify_changes,
     audit_events,
-    login_throttle
+    login_throttle,
+    admin_tokens
 );

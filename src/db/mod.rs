@@ -2,6 +2,7 @@
 //! the URL scheme, an r2d2 pool, per-connection SQLite pragmas and embedded
 //! migrations per backend.
 
+pub mod audit;
 pub mod changes;
 pub mod settings;
 
@@ -212,22 +213,45 @@ pub fn is_unique_violation(error: &DieselError) -> bool {
     )
 }
 
-/// True when a diesel error means the database went away rather than the query
-/// being wrong: the caller answers 503, not 500.
-pub fn is_connection_lost(error: &DieselError) -> bool {
-    match error {
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
-        // libpq could not even send the query: after the server went away
-        // this says "no connection to the server".
-        DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => true,
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            let message = info.message();
-            message.contains("server closed the connection")
-                || message.contains("connection to server")
-                || message.contains("terminating connection")
-                || message.contains("no connection to the server")
+/// Runs `work` in a transaction that writes. On SQLite it is `BEGIN
+/// IMMEDIATE`: the write lock is taken at the start and waited for under the
+/// busy timeout. A deferred transaction would take it at its first write, and
+/// SQLite answers "database is locked" at once, without waiting, when that
+/// write has to upgrade a read another writer got in before (the search
+/// index's triggers read before they write, so even a transaction whose first
+/// statement is an INSERT into `apps` meets this). Nested, it is a savepoint
+/// of the transaction around it; on PostgreSQL a plain transaction.
+pub fn write<T, E, F>(conn: &mut DbConn, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(work);
+    };
+    let outermost = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()?
+        .is_none();
+    if !outermost {
+        return conn.transaction(work);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    // The transaction's state lives in the SQLite connection; the
+    // multi-backend manager hands the commit or rollback to it.
+    let outcome = work(conn);
+    type Manager = <DbConn as Connection>::TransactionManager;
+    // As diesel's own `transaction`: a failed commit rolls back by itself, a
+    // rollback that finds the manager broken keeps the work's error.
+    match outcome {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
         }
-        _ => false,
+        Err(error) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(DieselError::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
 
