@@ -1,4 +1,4 @@
-//! The machine API: `POST /api/v1/verify` and the forward-auth endpoint
+//! The handlers of `POST /api/v1/verify` and of the forward-auth endpoint
 //! `/api/v1/auth` for nginx `auth_request`, Traefik ForwardAuth and Caddy
 //! `forward_auth`.
 
@@ -8,38 +8,22 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{self, TwoKeys};
-use super::{Code, Decision, Named, Target, Verifier};
-use crate::error::AppError;
+use super::domain::extract::{self, TwoKeys};
+use super::domain::{Code, Decision, Named, Target};
+use super::verifier::Verifier;
+use crate::config::ApiBasePath;
+use crate::error::{ApiErrorBody, AppError};
 use crate::proxy::Proxy;
-use crate::roles::rules::Verb;
-
-/// The path under which API URIs name their service (`/api/v2/` by default,
-/// as DreamFactory's).
-#[derive(Debug, Clone)]
-pub struct ApiBasePath(pub String);
+use crate::roles::domain::rules::Verb;
 
 /// The proxy in front of forward-auth (`--proxy`); `None` until the operator
 /// names it, and until then forward-auth judges nothing.
 #[derive(Debug, Clone, Copy)]
 pub struct ForwardAuthProxy(pub Option<Proxy>);
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/verify")
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(crate::error::BODY_LIMIT)
-                    .error_handler(verify_json_error),
-            )
-            .route(web::post().to(verify)),
-    )
-    .service(web::resource("/api/v1/auth").route(web::route().to(forward_auth)));
-}
-
 /// A body with two `key` fields holds two keys; anything else wrong with it
 /// is answered as for every JSON body.
-fn verify_json_error(
+pub fn verify_json_error(
     error: actix_web::error::JsonPayloadError,
     req: &HttpRequest,
 ) -> actix_web::Error {
@@ -49,30 +33,53 @@ fn verify_json_error(
         {
             AppError::api(StatusCode::BAD_REQUEST, TwoKeys::MESSAGE).into()
         }
+        actix_web::error::JsonPayloadError::Deserialize(e) => AppError::api(
+            StatusCode::BAD_REQUEST,
+            format!("The request body must be JSON like {{\"key\": \"kw_...\"}}: {e}"),
+        )
+        .into(),
         other => crate::error::json_error(other, req),
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A key to check, and optionally the request it is to make.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct VerifyRequest {
+    /// The app's API key (`kw_…`).
     key: String,
+    /// The service the request is for (its name); without it only the key
+    /// itself is checked.
     service: Option<String>,
+    /// The path below the service, e.g. `_table/contacts` (needs `service`).
     component: Option<String>,
+    /// `GET` (the default), `POST`, `PUT`, `PATCH` or `DELETE` (needs `service`).
     verb: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct VerifyResponse {
+/// The verdict on a key (and the request, when one was named).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VerifyResponse {
+    /// The key is known, active and not expired, and has an active role.
     valid: bool,
     code: Code,
+    /// Why, in words.
+    #[schema(value_type = String)]
     message: std::borrow::Cow<'static, str>,
     app: Option<Named>,
     role: Option<Named>,
+    /// Whether the role allows the request; only when one was named.
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed: Option<bool>,
 }
 
-async fn verify(
+/// Checks an app's API key, and whether its role allows a request. Takes the
+/// key, not an admin API token; an unknown or refused key is still a 200
+/// with `valid: false` and a `code`.
+#[utoipa::path(post, operation_id = "verify_key", path = "/api/v1/verify", tag = "verification", request_body = VerifyRequest,
+    responses((status = 200, body = VerifyResponse),
+              (status = 400, description = "A malformed body, or two different keys in one request",
+               body = ApiErrorBody)))]
+pub async fn verify(
     req: HttpRequest,
     body: web::Json<VerifyRequest>,
     verifier: web::Data<Arc<Verifier>>,
@@ -153,7 +160,29 @@ async fn verify(
     }))
 }
 
-async fn forward_auth(
+/// Forward-auth for nginx `auth_request`, Traefik ForwardAuth and Caddy
+/// `forward_auth` (any method; the proxy sends the original request's method
+/// and URI in the headers of the proxy keyward is set up for, `--proxy`).
+/// The key comes as the client sent it: `X-DreamFactory-API-Key`,
+/// `X-API-Key`, `Authorization: Bearer`, or the `api_key` query parameter.
+#[utoipa::path(get, operation_id = "forward_auth", path = "/api/v1/auth", tag = "verification",
+    params(
+        ("X-Original-Method" = Option<String>, Header, description = "The original method (nginx)"),
+        ("X-Original-URI" = Option<String>, Header, description = "The original URI (nginx)"),
+        ("X-Forwarded-Method" = Option<String>, Header, description = "The original method (Traefik, Caddy)"),
+        ("X-Forwarded-Uri" = Option<String>, Header, description = "The original URI (Traefik, Caddy)"),
+        ("X-API-Key" = Option<String>, Header, description = "The app's API key"),
+    ),
+    responses(
+        (status = 200, description = "The request may pass",
+         headers(("X-Keyward-App" = String, description = "The app's name"),
+                 ("X-Keyward-App-Id" = String, description = "The app's id"),
+                 ("X-Keyward-Role" = String, description = "The role's name"))),
+        (status = 400, description = "The proxy did not send the original request", body = ApiErrorBody),
+        (status = 401, description = "No key, or not a known, current one", body = ApiErrorBody),
+        (status = 403, description = "The key may not make this request, or the URI is ambiguous", body = ApiErrorBody),
+        (status = 503, description = "Forward-auth is not set up (no --proxy)", body = ApiErrorBody)))]
+pub async fn forward_auth(
     req: HttpRequest,
     verifier: web::Data<Arc<Verifier>>,
     base: web::Data<ApiBasePath>,
@@ -165,7 +194,7 @@ async fn forward_auth(
             log::warn!("forward-auth was asked but judges nothing until --proxy is set");
         });
         return Err(AppError::api(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
             "Forward-auth is not set up: start keyward with --proxy (KEYWARD_PROXY) set to the \
              proxy in front of it, nginx, traefik or caddy, so it knows which headers carry the \
              original request.",

@@ -1,44 +1,15 @@
-//! Loading what a key grants from the database, in the shape the cache keeps.
+//! Loading what a key grants, and a service, from the database; writing
+//! when keys were last used.
 
-use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::domain::{KeyGrant, RoleGrant, ServiceInfo};
 use crate::db::DbConn;
-use crate::roles::rules::{Component, Rule, Verbs};
+use crate::roles::domain::rules::{Component, Rule, Verbs};
 use crate::schema::{apps, role_rules, roles, services};
-
-/// Everything verification needs to know about one key.
-#[derive(Debug)]
-pub struct KeyGrant {
-    pub app_id: i32,
-    pub app_name: String,
-    pub app_active: bool,
-    pub role: Option<RoleGrant>,
-    /// The app's expiry, if it has one.
-    pub expires_at: Option<NaiveDateTime>,
-    /// Set when the presented key is the app's previous key (rolled over):
-    /// when its grace period ends.
-    pub replaced_until: Option<NaiveDateTime>,
-    /// The second (Unix time) of the last use handed to the last-used batch,
-    /// so a busy key is queued once a second rather than on every request.
-    pub last_queued: AtomicI64,
-}
-
-#[derive(Debug, Clone)]
-pub struct RoleGrant {
-    pub id: i32,
-    pub name: String,
-    pub active: bool,
-    pub rules: Vec<Rule>,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct ServiceInfo {
-    pub id: i32,
-    pub active: bool,
-}
 
 /// One row per rule of the key's role (or one row with no rule): the app, its
 /// role and the role's rules come back in a single indexed query, which is
@@ -137,12 +108,12 @@ fn grant(rows: Vec<GrantRow>, previous_key: bool) -> Option<KeyGrant> {
                     })
                 })
                 .collect();
-            Some(RoleGrant {
+            Some(Arc::new(RoleGrant {
                 id,
                 name,
                 active,
                 rules,
-            })
+            }))
         }
         _ => None,
     };
@@ -155,7 +126,6 @@ fn grant(rows: Vec<GrantRow>, previous_key: bool) -> Option<KeyGrant> {
         role,
         expires_at,
         replaced_until,
-        last_queued: AtomicI64::new(0),
     })
 }
 
@@ -166,4 +136,21 @@ pub fn load_service(conn: &mut DbConn, name: &str) -> QueryResult<Option<Service
         .first::<(i32, bool)>(conn)
         .optional()
         .map(|found| found.map(|(id, active)| ServiceInfo { id, active }))
+}
+
+/// Writes apps' last-used times in one transaction; a time never moves back.
+pub fn record_last_used(conn: &mut DbConn, used: &[(i32, NaiveDateTime)]) -> QueryResult<()> {
+    crate::db::write(conn, |conn| {
+        for (app_id, used_at) in used {
+            diesel::update(apps::table.find(app_id))
+                .filter(
+                    apps::last_used_at
+                        .is_null()
+                        .or(apps::last_used_at.lt(used_at)),
+                )
+                .set(apps::last_used_at.eq(used_at))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
 }

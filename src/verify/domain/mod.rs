@@ -1,0 +1,272 @@
+//! Verification's policy: what a key grants, what a request asks for, and the
+//! answer, with the message that tells the client what to fix. [`judge`] is
+//! a pure function; the cache and the database work around it live in
+//! `verifier` and `queries`.
+
+pub mod extract;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::apps::domain::key::KeyFormatError;
+use crate::roles::domain::rules::{Rule, Verb, granted_verbs, normalise_path};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Code {
+    Valid,
+    Missing,
+    Malformed,
+    NotFound,
+    Expired,
+    Inactive,
+    NoRole,
+    RoleInactive,
+    Forbidden,
+}
+
+impl Code {
+    pub const ALL: [Code; 9] = [
+        Code::Valid,
+        Code::Missing,
+        Code::Malformed,
+        Code::NotFound,
+        Code::Expired,
+        Code::Inactive,
+        Code::NoRole,
+        Code::RoleInactive,
+        Code::Forbidden,
+    ];
+
+    /// The code as the API spells it (and as the metrics label it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Valid => "VALID",
+            Code::Missing => "MISSING",
+            Code::Malformed => "MALFORMED",
+            Code::NotFound => "NOT_FOUND",
+            Code::Expired => "EXPIRED",
+            Code::Inactive => "INACTIVE",
+            Code::NoRole => "NO_ROLE",
+            Code::RoleInactive => "ROLE_INACTIVE",
+            Code::Forbidden => "FORBIDDEN",
+        }
+    }
+}
+
+/// What a request asks to do, when it names a service.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub service: String,
+    pub component: String,
+    pub verb: Verb,
+}
+
+/// An app or role a decision names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Named {
+    pub id: i32,
+    pub name: String,
+}
+
+/// Everything verification needs to know about one key.
+#[derive(Debug, Clone)]
+pub struct KeyGrant {
+    pub app_id: i32,
+    pub app_name: String,
+    pub app_active: bool,
+    /// Shared by the keys that have the role: its rules are kept once.
+    pub role: Option<Arc<RoleGrant>>,
+    /// The app's expiry, if it has one.
+    pub expires_at: Option<NaiveDateTime>,
+    /// Set when the presented key is the app's previous key (rolled over):
+    /// when its grace period ends.
+    pub replaced_until: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoleGrant {
+    pub id: i32,
+    pub name: String,
+    pub active: bool,
+    pub rules: Vec<Rule>,
+}
+
+/// A service as verification sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceInfo {
+    pub id: i32,
+    pub active: bool,
+}
+
+/// The answer for one key and (optionally) one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub code: Code,
+    pub message: Cow<'static, str>,
+    pub app: Option<Named>,
+    pub role: Option<Named>,
+    /// Whether the target was allowed; `None` when no target was asked about.
+    pub allowed: Option<bool>,
+}
+
+impl Decision {
+    pub fn valid(&self) -> bool {
+        self.code == Code::Valid
+    }
+
+    fn refused(code: Code, message: impl Into<Cow<'static, str>>) -> Self {
+        Decision {
+            code,
+            message: message.into(),
+            app: None,
+            role: None,
+            allowed: None,
+        }
+    }
+
+    /// No key in the request.
+    pub fn missing() -> Self {
+        Decision::refused(
+            Code::Missing,
+            "No API key was sent. Send it in the X-API-Key header (or X-DreamFactory-API-Key, \
+             Authorization: Bearer, or the api_key query parameter).",
+        )
+    }
+
+    /// A key that cannot be one (refused before any look-up).
+    pub fn malformed(why: KeyFormatError) -> Self {
+        Decision::refused(Code::Malformed, format!("The API key is malformed: {why}."))
+    }
+
+    /// A well-formed key that no app has.
+    pub fn not_found() -> Self {
+        Decision::refused(Code::NotFound, "The API key is not known to keyward.")
+    }
+
+    /// True when the key was presented by an app that may use it at all (the
+    /// answers past the expiry and Active checks): such a use counts as the
+    /// app's last use.
+    pub fn counts_as_use(&self) -> bool {
+        matches!(
+            self.code,
+            Code::Valid | Code::NoRole | Code::RoleInactive | Code::Forbidden
+        )
+    }
+}
+
+/// Judges a known key and, if given, a request against what it grants, at
+/// `now`. `service` is the service the target names, `None` when there is no
+/// such service (ignored without a target). In order: a replaced key past its
+/// grace period, the expiry, the app's Active switch, its role, the role's
+/// Active switch, then the service and the most specific rules.
+pub fn judge(
+    grant: &KeyGrant,
+    target: Option<&Target>,
+    service: Option<ServiceInfo>,
+    now: NaiveDateTime,
+) -> Decision {
+    let decide = |code, message: Cow<'static, str>, allowed| Decision {
+        code,
+        message,
+        app: Some(Named {
+            id: grant.app_id,
+            name: grant.app_name.clone(),
+        }),
+        role: grant.role.as_ref().map(|r| Named {
+            id: r.id,
+            name: r.name.clone(),
+        }),
+        allowed,
+    };
+    if let Some(until) = grant.replaced_until
+        && until <= now
+    {
+        return decide(
+            Code::Expired,
+            format!(
+                "This key was replaced by a new one and stopped working at {} UTC. Use the new key.",
+                until.format("%Y-%m-%d %H:%M")
+            )
+            .into(),
+            None,
+        );
+    }
+    if let Some(expires_at) = grant.expires_at
+        && expires_at <= now
+    {
+        return decide(
+            Code::Expired,
+            format!(
+                "The API key expired at {} UTC.",
+                expires_at.format("%Y-%m-%d %H:%M")
+            )
+            .into(),
+            None,
+        );
+    }
+    if !grant.app_active {
+        return decide(
+            Code::Inactive,
+            format!("The app “{}” is inactive.", grant.app_name).into(),
+            None,
+        );
+    }
+    let Some(role) = &grant.role else {
+        return decide(
+            Code::NoRole,
+            format!(
+                "The app “{}” has no role, so it may call nothing.",
+                grant.app_name
+            )
+            .into(),
+            None,
+        );
+    };
+    if !role.active {
+        return decide(
+            Code::RoleInactive,
+            format!("The role “{}” is inactive.", role.name).into(),
+            None,
+        );
+    }
+    let Some(target) = target else {
+        return decide(Code::Valid, "The API key is valid.".into(), None);
+    };
+    let refusal = match service {
+        None => Some(format!("There is no service named “{}”.", target.service)),
+        Some(service) if !service.active => {
+            Some(format!("The service “{}” is inactive.", target.service))
+        }
+        Some(service) => {
+            let verbs = granted_verbs(&role.rules, service.id, &target.component);
+            (!verbs.contains(target.verb)).then(|| {
+                let component = normalise_path(&target.component);
+                let place = if component.is_empty() {
+                    format!("the root of {}", target.service)
+                } else {
+                    format!("{}/{component}", target.service)
+                };
+                format!(
+                    "The role “{}” does not allow {} on {place}.",
+                    role.name,
+                    target.verb.as_str()
+                )
+            })
+        }
+    };
+    match refusal {
+        None => decide(
+            Code::Valid,
+            "The API key is valid and allowed.".into(),
+            Some(true),
+        ),
+        Some(message) => decide(Code::Forbidden, message.into(), Some(false)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

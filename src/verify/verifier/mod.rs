@@ -1,0 +1,348 @@
+//! The verifier: the policy (`domain::judge`) fed from an in-process cache,
+//! and the last-used times it collects.
+//!
+//! Answers come from an in-process cache of key hash → grant (with entries
+//! for unknown hashes, see `cache`), so a verification costs no database work
+//! once warm. Keys that fail the format check never reach the cache or
+//! database.
+//!
+//! Freshness across instances: every change that can alter an answer writes,
+//! in its own transaction, what it made stale to the change log
+//! (`db::changes`): an app's keys, a role, a service, a key hash that now
+//! exists. Each instance reads the rows after the last one it applied every
+//! 250 ms and drops just those entries, so a change is honoured everywhere
+//! well within a second, on SQLite and PostgreSQL alike, without any broker,
+//! and costs the answers it does not touch nothing. A look-up that raced a
+//! change is not cached (see `Cache::remember_key`). An instance that cannot
+//! apply the log change by change (the counter moved, it fell behind, the log
+//! was pruned past it) drops its whole cache and starts from where the log
+//! is; if the poll fails the cache is dropped too: without the database
+//! keyward would rather answer 503 than serve a grant it can no longer
+//! confirm.
+//!
+//! Last-used times are collected in memory and written every few seconds in
+//! short transactions of a bounded number of keys, never one write per
+//! request; what fails to be written waits for the next time.
+
+mod cache;
+mod last_used;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+
+use self::cache::{Cache, Cached};
+use self::last_used::Pending;
+use super::domain::{Decision, ServiceInfo, Target, judge};
+use super::queries;
+use crate::apps::domain::ApiKey;
+use crate::clock::SharedClock;
+use crate::db::{self, Backend, DbConn, DbPool, changes};
+use crate::error::AppError;
+use crate::metrics::Metrics;
+use crate::services::domain::ServiceName;
+
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+pub const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// Keys whose last use one transaction writes: SQLite's write lock is held
+/// for milliseconds, not for the seconds a million keys took in one.
+const LAST_USED_CHUNK: usize = 1_000;
+/// Most changes applied in one poll; an instance further behind (it was
+/// stopped, or a burst wrote more) drops its cache and starts over instead.
+const MAX_CHANGES_PER_POLL: usize = 10_000;
+/// The change log keeps ten minutes, far more than any running instance
+/// needs: one that has not read it for that long starts over.
+const KEEP_CHANGES: Duration = Duration::from_secs(600);
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+/// Changes one pruning transaction deletes at most.
+const PRUNE_BATCH: i64 = 10_000;
+/// Metric labels for verifications that ended without a verdict: the database
+/// was unreachable, or something unexpected failed.
+const UNAVAILABLE: &str = "UNAVAILABLE";
+const ERROR: &str = "ERROR";
+
+pub struct Verifier {
+    pool: DbPool,
+    /// Run look-ups on the request's own thread when a connection is idle.
+    inline_reads: bool,
+    /// Expiry and grace periods are judged against this clock.
+    clock: SharedClock,
+    cache: Cache,
+    last_used: Pending,
+    /// Held while last-used times are written, so the final write at shutdown
+    /// waits for a periodic one already under way.
+    flushing: tokio::sync::Mutex<()>,
+    metrics: Arc<Metrics>,
+}
+
+/// What a poll read.
+enum Read {
+    /// Where the log stands, for a cache that starts (over).
+    Position(changes::Position),
+    /// The changes after the cache's position.
+    Log(changes::Log),
+}
+
+impl Verifier {
+    /// A verifier caching at most `capacity` keys (0 turns the key cache off).
+    pub fn new(
+        pool: DbPool,
+        backend: Backend,
+        capacity: usize,
+        clock: SharedClock,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
+        metrics.declare_verification_codes(
+            super::domain::Code::ALL
+                .iter()
+                .map(|code| code.as_str())
+                .chain([UNAVAILABLE, ERROR]),
+        );
+        Arc::new(Verifier {
+            pool,
+            clock,
+            inline_reads: backend == Backend::Sqlite,
+            cache: Cache::new(capacity),
+            last_used: Pending::default(),
+            flushing: tokio::sync::Mutex::new(()),
+            metrics,
+        })
+    }
+
+    /// Judges a presented key and, if given, a request; counts the answer and
+    /// its time in the metrics. Without the database the answer is an error
+    /// (503), never a verdict about the key.
+    pub async fn verify(
+        &self,
+        presented: Option<&str>,
+        target: Option<&Target>,
+    ) -> Result<Decision, AppError> {
+        let started = Instant::now();
+        let result = self.judge(presented, target).await;
+        let code = match &result {
+            Ok(decision) => decision.code.as_str(),
+            Err(AppError::DatabaseUnavailable(_)) => UNAVAILABLE,
+            Err(_) => ERROR,
+        };
+        self.metrics.record_verification(code, started.elapsed());
+        result
+    }
+
+    async fn judge(
+        &self,
+        presented: Option<&str>,
+        target: Option<&Target>,
+    ) -> Result<Decision, AppError> {
+        let Some(presented) = presented.map(str::trim) else {
+            return Ok(Decision::missing());
+        };
+        let key = match ApiKey::parse(presented) {
+            Ok(key) => key,
+            Err(why) => return Ok(Decision::malformed(why)),
+        };
+        let Some(cached) = self.key_grant(key.digest()).await? else {
+            return Ok(Decision::not_found());
+        };
+        let service = match target {
+            Some(target) => self.service(&target.service).await?,
+            None => None,
+        };
+        let decision = judge(&cached.grant, target, service, self.clock.now());
+        if decision.counts_as_use() {
+            self.record_use(&cached);
+        }
+        Ok(decision)
+    }
+
+    async fn key_grant(&self, digest: [u8; 32]) -> Result<Option<Arc<Cached>>, AppError> {
+        let ticket = match self.cache.key(&digest) {
+            Ok(found) => {
+                self.metrics.record_cache(true);
+                return Ok(found);
+            }
+            Err(ticket) => ticket,
+        };
+        self.metrics.record_cache(false);
+        let hash = hex::encode(digest);
+        let loaded = self
+            .read(move |conn| queries::load_key(conn, &hash))
+            .await?;
+        Ok(self.cache.remember_key(ticket, digest, loaded))
+    }
+
+    async fn service(&self, name: &str) -> Result<Option<ServiceInfo>, AppError> {
+        let ticket = match self.cache.service(name) {
+            Ok(found) => return Ok(found),
+            Err(ticket) => ticket,
+        };
+        // What cannot be a service name names no service: no look-up (a NUL
+        // would be a query error on PostgreSQL) and no cache entry. Checked
+        // on a miss only, so a cached answer costs no parsing.
+        if ServiceName::parse(name).is_err() {
+            return Ok(None);
+        }
+        let lookup = name.to_owned();
+        let loaded = self
+            .read(move |conn| queries::load_service(conn, &lookup))
+            .await?;
+        // Services are few and always cached, even with the key cache off.
+        self.cache.remember_service(ticket, name.to_owned(), loaded);
+        Ok(loaded)
+    }
+
+    /// A cache miss's database read. On SQLite in WAL mode a reader never
+    /// waits for the writer, and an indexed look-up on an idle connection takes
+    /// microseconds, less than the hop to the blocking pool; so it runs inline
+    /// when a connection is idle. Otherwise (none idle, or PostgreSQL over the
+    /// network) it goes through the blocking pool like every other query.
+    async fn read<R, F>(&self, work: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> QueryResult<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        if self.inline_reads
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return Ok(work(&mut conn)?);
+        }
+        Ok(db::run(&self.pool, work).await??)
+    }
+
+    /// Reads the change log and applies what changed since the last poll;
+    /// starts over where that cannot be done change by change, and drops the
+    /// cache when the log cannot be read.
+    pub async fn poll(&self) {
+        let at = self.cache.position();
+        let read = db::run(&self.pool, move |conn| match at {
+            None => changes::position(conn).map(Read::Position),
+            Some(at) => {
+                changes::since(conn, at.last_id, MAX_CHANGES_PER_POLL as i64 + 1).map(Read::Log)
+            }
+        })
+        .await;
+        let position = match read {
+            Ok(Ok(Read::Log(log))) if self.cache.apply(&log, MAX_CHANGES_PER_POLL) => return,
+            Ok(Ok(Read::Position(position))) => Ok(Ok(position)),
+            Ok(Ok(Read::Log(_))) => {
+                log::info!("verification cache starts over: the change log moved too far");
+                db::run(&self.pool, changes::position).await
+            }
+            Ok(Err(e)) => Ok(Err(e)),
+            Err(e) => Err(e),
+        };
+        match position {
+            Ok(Ok(position)) => self.cache.start_over(Some(position)),
+            Ok(Err(e)) => {
+                log::warn!("reading the change log failed: {e}");
+                self.cache.start_over(None);
+            }
+            Err(e) => {
+                if at.is_some() {
+                    log::warn!("verification cache dropped: {e}");
+                }
+                self.cache.start_over(None);
+            }
+        }
+    }
+
+    fn record_use(&self, cached: &Cached) {
+        let now = chrono::Utc::now();
+        let second = now.timestamp();
+        if cached.last_queued.swap(second, Ordering::Relaxed) == second {
+            return;
+        }
+        self.last_used.record(cached.grant.app_id, now.naive_utc());
+    }
+
+    /// Writes the collected last-used times, a bounded chunk to a transaction.
+    /// After a failed write, that chunk and the ones not yet tried wait for
+    /// the next flush, merged with the times collected meanwhile.
+    pub async fn flush_last_used(&self) {
+        let _flushing = self.flushing.lock().await;
+        let mut chunks = self.last_used.take(LAST_USED_CHUNK).into_iter();
+        let mut written = 0;
+        while let Some(chunk) = chunks.next() {
+            let count = chunk.len();
+            let writing = chunk.clone();
+            let result = db::run(&self.pool, move |conn| {
+                queries::record_last_used(conn, &writing)
+            })
+            .await;
+            let error = match result {
+                Ok(Ok(())) => {
+                    written += count;
+                    continue;
+                }
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+            };
+            let kept: Vec<_> = chunk.into_iter().chain(chunks.flatten()).collect();
+            log::warn!(
+                "recording last-used times failed ({error}); {} kept for the next try",
+                kept.len()
+            );
+            self.last_used.put_back(kept);
+            break;
+        }
+        if written > 0 {
+            log::debug!("recorded last use of {written} keys");
+        }
+    }
+
+    /// Deletes changes older than every running instance needs.
+    async fn prune_changes(&self) {
+        let before = chrono::Utc::now().naive_utc()
+            - chrono::Duration::from_std(KEEP_CHANGES).unwrap_or(chrono::Duration::MAX);
+        loop {
+            match db::run(&self.pool, move |conn| {
+                changes::prune(conn, before, PRUNE_BATCH)
+            })
+            .await
+            {
+                Ok(Ok(deleted)) if deleted as i64 >= PRUNE_BATCH => continue,
+                Ok(Ok(_)) => return,
+                Ok(Err(e)) => log::warn!("pruning the change log failed: {e}"),
+                Err(e) => log::warn!("pruning the change log failed: {e}"),
+            }
+            return;
+        }
+    }
+
+    /// Starts the change poller, the last-used writer and the change log's
+    /// pruning on the current runtime.
+    pub fn spawn_background_tasks(self: &Arc<Self>) -> Vec<tokio::task::JoinHandle<()>> {
+        fn every(interval: Duration) -> tokio::time::Interval {
+            let mut every = tokio::time::interval(interval);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every
+        }
+        let poller = Arc::clone(self);
+        let polling = tokio::spawn(async move {
+            let mut every = every(POLL_INTERVAL);
+            loop {
+                every.tick().await;
+                poller.poll().await;
+            }
+        });
+        let writer = Arc::clone(self);
+        let writing = tokio::spawn(async move {
+            let mut every = every(LAST_USED_FLUSH_INTERVAL);
+            loop {
+                every.tick().await;
+                writer.flush_last_used().await;
+            }
+        });
+        let pruner = Arc::clone(self);
+        let pruning = tokio::spawn(async move {
+            let mut every = every(PRUNE_INTERVAL);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                pruner.prune_changes().await;
+            }
+        });
+        vec![polling, writing, pruning]
+    }
+}
