@@ -1,4 +1,5 @@
-//! The command line: `keyward [serve]`, `keyward migrate`, `keyward admin create`.
+//! The command line: `keyward [serve]`, `keyward migrate`, `keyward admin create`,
+//! `keyward token create`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -6,8 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::auth::admins;
-use crate::auth::password::{Email, Password};
+use crate::admins::domain::token::{AdminToken, NewToken, Scope, TokenName};
+use crate::admins::domain::{AdminName, Email, Password};
+use crate::admins::queries::tokens::TokenError;
+use crate::admins::queries::{self as admins, CreateError};
 use crate::config::Settings;
 use crate::db::Backend;
 use crate::proxy::{Proxy, TrustedProxies};
@@ -50,6 +53,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Manage admin API tokens (for the management API).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -74,7 +82,7 @@ pub struct ServeArgs {
     pub api_base_path: String,
     /// Most keys kept in the verification cache; 0 turns the cache off.
     #[arg(long, env = "KEYWARD_VERIFY_CACHE_CAPACITY",
-          default_value_t = crate::verify::DEFAULT_CACHE_CAPACITY,
+          default_value_t = crate::config::DEFAULT_CACHE_CAPACITY,
           value_parser = parse_cache_capacity, allow_negative_numbers = true)]
     pub verify_cache_capacity: usize,
     /// HTTP worker threads; 0 starts one per CPU core.
@@ -244,6 +252,60 @@ pub enum AdminCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an admin API token acting as an administrator; prints the
+    /// token alone on standard output (it is shown nowhere else, ever).
+    Create {
+        /// The administrator the token acts as.
+        #[arg(long)]
+        email: String,
+        /// What the token is for ("CI", "provisioning"); unique among live tokens.
+        #[arg(long)]
+        name: String,
+        /// The token may read, but change nothing.
+        #[arg(long)]
+        read_only: bool,
+        /// Days until the token stops working (default: never).
+        #[arg(long, value_parser = parse_expiry_days)]
+        expires_days: Option<i64>,
+    },
+}
+
+/// Days until a token expires (leaving the flag out means never).
+fn parse_expiry_days(input: &str) -> Result<i64, String> {
+    let max = crate::admins::domain::token::MAX_EXPIRY_DAYS as u64;
+    whole_number(input, 1, max).map(|days| days as i64)
+}
+
+/// Creates a token for the administrator with `email`; returns it whole.
+fn create_token(database_url: &str, email: &str, token: &NewToken) -> anyhow::Result<AdminToken> {
+    let email = Email::parse(email).map_err(anyhow::Error::msg)?;
+    let (pool, _) = crate::db::connect(database_url, 1)?;
+    let mut conn = pool.get()?;
+    let admin = admins::find_by_email(&mut conn, email.as_str())?.ok_or_else(|| {
+        anyhow::anyhow!("there is no administrator with email {}", email.as_str())
+    })?;
+    if !admin.is_active {
+        anyhow::bail!("the administrator {} is inactive", email.as_str());
+    }
+    let secret = AdminToken::generate();
+    let actor = crate::db::audit::Actor::local(Some(admin.id), "keyward token create");
+    let now = chrono::Utc::now().naive_utc();
+    crate::admins::queries::tokens::insert(&mut conn, admin.id, token, &secret, &actor, now)
+        .map_err(|e| match e {
+            TokenError::NameTaken => anyhow::anyhow!(
+                "a live token is already named {:?}; choose another name",
+                token.name.as_str()
+            ),
+            TokenError::NoSuchAdmin => {
+                anyhow::anyhow!("the administrator {} is inactive", email.as_str())
+            }
+            TokenError::Db(e) => anyhow::anyhow!("cannot create the token: {e}"),
+        })?;
+    Ok(secret)
+}
+
 /// Runs the parsed command. Errors come back as one line for `main` to print.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let database_url = cli.db.database_url;
@@ -262,8 +324,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: AdminCommand::Create { email, name },
         }) => {
             let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
-            let name =
-                crate::admins::domain::AdminName::parse(&name).map_err(anyhow::Error::msg)?;
+            let name = AdminName::parse(&name).map_err(anyhow::Error::msg)?;
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
             let password =
@@ -276,21 +337,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &email,
                 name.as_str(),
                 &hash,
-                &crate::audit::Actor::command_line(),
+                &crate::db::audit::Actor::command_line(),
                 chrono::Utc::now().naive_utc(),
             )
             .map_err(|e| match e {
-                admins::CreateError::EmailTaken => {
+                CreateError::EmailTaken => {
                     anyhow::anyhow!(
                         "an administrator with email {} already exists",
                         email.as_str()
                     )
                 }
-                admins::CreateError::Db(e) => {
+                CreateError::Db(e) => {
                     anyhow::anyhow!("cannot create the administrator: {e}")
                 }
             })?;
             println!("administrator {} created", email.as_str());
+            Ok(())
+        }
+        Some(Command::Token {
+            command:
+                TokenCommand::Create {
+                    email,
+                    name,
+                    read_only,
+                    expires_days,
+                },
+        }) => {
+            let token = NewToken {
+                name: TokenName::parse(&name).map_err(anyhow::Error::msg)?,
+                scope: if read_only {
+                    Scope::ReadOnly
+                } else {
+                    Scope::ReadWrite
+                },
+                expires_days,
+            };
+            let secret = create_token(&database_url, &email, &token)?;
+            // The token alone, so `TOKEN=$(keyward token create …)` works.
+            println!("{}", secret.expose());
             Ok(())
         }
     }

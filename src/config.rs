@@ -3,6 +3,15 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// The path under which API URIs name their service (`/api/v2/` by default,
+/// as DreamFactory's): forward-auth reads it, the key pages build launch URLs
+/// with it.
+#[derive(Debug, Clone)]
+pub struct ApiBasePath(pub String);
+
+/// The default bound on keys kept in the verification cache.
+pub const DEFAULT_CACHE_CAPACITY: usize = 200_000;
+
 pub const DEFAULT_BODY_TIMEOUT_SECONDS: u64 = 10;
 pub const DEFAULT_SESSION_LIFETIME_HOURS: u64 = 12;
 
@@ -50,7 +59,7 @@ impl Settings {
             pool_size: 8,
             workers: 0,
             api_base_path: "/api/v2/".into(),
-            verify_cache_capacity: crate::verify::DEFAULT_CACHE_CAPACITY,
+            verify_cache_capacity: DEFAULT_CACHE_CAPACITY,
             clock: crate::clock::system(),
             proxy: None,
             trusted_proxies: crate::proxy::TrustedProxies::default(),

@@ -160,7 +160,7 @@ async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            if crate::http::is_body_timeout(&e) {
+            if crate::error::is_body_timeout(&e) {
                 AppError::RequestTimeout
             } else {
                 AppError::BadRequest(e.to_string())

@@ -34,6 +34,8 @@ pub enum AppError {
         status: StatusCode,
         message: String,
         challenge: bool,
+        /// What each field got wrong, as `{"field": ["message"]}`.
+        context: Option<serde_json::Value>,
     },
 }
 
@@ -43,6 +45,30 @@ impl AppError {
             status,
             message: message.into(),
             challenge: false,
+            context: None,
+        }
+    }
+
+    /// A request the API refuses field by field (422): each field's message
+    /// in `context`, under the name `field_name` gives it in the request.
+    /// (`errors` as `FieldErrors::iter` gives them.)
+    pub fn invalid<'f, 'm>(
+        errors: impl IntoIterator<Item = (&'f str, &'m str)>,
+        field_name: impl Fn(&str) -> String,
+    ) -> Self {
+        let context: serde_json::Map<String, serde_json::Value> = errors
+            .into_iter()
+            .map(|(field, message)| (field_name(field), serde_json::json!([message])))
+            .collect();
+        let fields: Vec<&str> = context.keys().map(String::as_str).collect();
+        AppError::Api {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: format!(
+                "The request was not valid: see context for what is wrong with {}.",
+                fields.join(", ")
+            ),
+            challenge: false,
+            context: Some(serde_json::Value::Object(context)),
         }
     }
 
@@ -50,11 +76,15 @@ impl AppError {
     pub fn with_challenge(self) -> Self {
         match self {
             AppError::Api {
-                status, message, ..
+                status,
+                message,
+                context,
+                ..
             } => AppError::Api {
                 status,
                 message,
                 challenge: true,
+                context,
             },
             other => other,
         }
@@ -84,24 +114,57 @@ impl AppError {
     }
 }
 
-#[derive(serde::Serialize)]
-struct ApiErrorBody<'a> {
-    error: ApiErrorDetail<'a>,
+/// An error as API clients get it, in DreamFactory's shape.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiErrorBody {
+    pub error: ApiErrorDetail,
 }
 
-#[derive(serde::Serialize)]
-struct ApiErrorDetail<'a> {
-    code: u16,
-    message: &'a str,
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiErrorDetail {
+    /// The HTTP status.
+    pub code: u16,
+    /// What went wrong, and what to fix.
+    pub message: String,
+    /// For a refused request body: each field's messages, as
+    /// `{"name": ["Application name required"]}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>)]
+    pub context: Option<serde_json::Value>,
 }
 
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
-        if crate::db::is_connection_lost(&error) {
+        if is_connection_lost(&error) {
             AppError::DatabaseUnavailable(error.into())
         } else {
             AppError::Unexpected(anyhow::Error::new(error).context("database query failed"))
         }
+    }
+}
+
+/// True when a diesel error means the database went away rather than the query
+/// being wrong: the caller answers 503, not 500.
+pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
+    match error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            _,
+        ) => true,
+        // libpq could not even send the query: after the server went away
+        // this says "no connection to the server".
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            message.contains("server closed the connection")
+                || message.contains("connection to server")
+                || message.contains("terminating connection")
+                || message.contains("no connection to the server")
+        }
+        _ => false,
     }
 }
 
@@ -142,6 +205,7 @@ impl ResponseError for AppError {
             status,
             message,
             challenge,
+            context,
         } = self
         {
             let mut response = HttpResponse::build(*status);
@@ -155,7 +219,8 @@ impl ResponseError for AppError {
             return response.json(ApiErrorBody {
                 error: ApiErrorDetail {
                     code: status.as_u16(),
-                    message,
+                    message: message.clone(),
+                    context: context.clone(),
                 },
             });
         }
@@ -212,6 +277,11 @@ pub fn urlencode(value: &str) -> String {
         .unwrap_or_default()
 }
 
+/// True when reading a body failed because its deadline passed.
+pub fn is_body_timeout(error: &actix_web::error::PayloadError) -> bool {
+    matches!(error, actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
+}
+
 /// The largest form or JSON body keyward accepts.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -224,17 +294,17 @@ pub fn form_error(
     use actix_web::error::UrlencodedError;
     match error {
         UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge.into(),
-        UrlencodedError::Payload(e) if crate::http::is_body_timeout(&e) => {
-            AppError::RequestTimeout.into()
-        }
+        UrlencodedError::Payload(e) if is_body_timeout(&e) => AppError::RequestTimeout.into(),
         other => AppError::BadRequest(other.to_string()).into(),
     }
 }
 
 /// actix answers a known path with the wrong method by an empty 405; this
-/// renders it like every other error, as a page or as API JSON.
+/// renders it like every other error, as a page or as API JSON, with the
+/// `Allow` header `allowed` gives for the route's pattern (when it knows).
 pub fn method_not_allowed<B>(
     res: actix_web::dev::ServiceResponse<B>,
+    allowed: impl Fn(&str) -> Option<String>,
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
     let (req, _) = res.into_parts();
     let error = if req.path().starts_with("/api/") {
@@ -242,8 +312,15 @@ pub fn method_not_allowed<B>(
     } else {
         AppError::MethodNotAllowed
     };
-    let res =
-        actix_web::dev::ServiceResponse::new(req, error.error_response()).map_into_right_body();
+    let mut response = error.error_response();
+    if let Some(methods) = req.match_pattern().as_deref().and_then(allowed)
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&methods)
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    let res = actix_web::dev::ServiceResponse::new(req, response).map_into_right_body();
     Ok(actix_web::middleware::ErrorHandlerResponse::Response(res))
 }
 
@@ -261,7 +338,7 @@ pub fn json_error(
             )
             .into()
         }
-        JsonPayloadError::Payload(e) if crate::http::is_body_timeout(&e) => {
+        JsonPayloadError::Payload(e) if is_body_timeout(&e) => {
             AppError::RequestTimeout.for_api().into()
         }
         JsonPayloadError::ContentType => AppError::api(
@@ -271,10 +348,34 @@ pub fn json_error(
         .into(),
         other => AppError::api(
             StatusCode::BAD_REQUEST,
-            format!("The request body must be JSON like {{\"key\": \"kw_...\"}}: {other}"),
+            format!("The request body is not what this endpoint takes: {other}"),
         )
         .into(),
     }
+}
+
+/// Turns query parameters the API cannot read into a DreamFactory-shaped 400.
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    AppError::api(
+        StatusCode::BAD_REQUEST,
+        format!("The query parameters are not what this endpoint takes: {error}"),
+    )
+    .into()
+}
+
+/// Path segments the API cannot read: there is no such object.
+pub fn path_error(
+    error: actix_web::error::PathError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    AppError::api(
+        StatusCode::NOT_FOUND,
+        format!("There is no such object: {error}"),
+    )
+    .into()
 }
 
 #[cfg(test)]

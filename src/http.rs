@@ -9,8 +9,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use crate::ops::Metrics;
-use crate::ops::metrics::{UNMATCHED_ROUTE, method_label};
+use crate::metrics::{Metrics, UNMATCHED_ROUTE, method_label};
 
 /// No inline script or style anywhere: everything comes from /static.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -50,7 +49,24 @@ pub fn add_security_headers(headers: &mut header::HeaderMap, is_static: bool) {
     } else {
         "no-store"
     };
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // A handler that chose a policy of its own (the favicon) keeps it.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    }
+}
+
+/// `HEAD` is answered as `GET` is, without the body: uptime checkers and
+/// `curl -I` ask for pages that way, and the routes name GET only.
+pub async fn head_as_get<B: MessageBody + 'static>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if req.method() != actix_web::http::Method::HEAD {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    req.head_mut().method = actix_web::http::Method::GET;
+    let res = next.call(req).await?;
+    Ok(res.map_body(|_, _| actix_web::body::BoxBody::new(actix_web::body::None::new())))
 }
 
 /// One line per request: method, path (never the query string, which may carry
@@ -105,8 +121,9 @@ pub async fn count_requests<B: MessageBody>(
 #[derive(Debug, Clone, Copy)]
 pub struct BodyTimeout(pub std::time::Duration);
 
-/// Puts a deadline on every request body: past it the body ends in an error,
-/// which the extractors answer with 408 and a closed connection.
+/// Puts a deadline on every request body: past it the body ends in an error
+/// (`crate::error::is_body_timeout`), which the extractors answer with 408 and
+/// a closed connection.
 pub async fn body_deadline<B: MessageBody>(
     mut req: ServiceRequest,
     next: Next<B>,
@@ -169,14 +186,25 @@ impl futures_util::Stream for Deadline {
     }
 }
 
-/// True when reading a body failed because its deadline passed.
-pub fn is_body_timeout(error: &actix_web::error::PayloadError) -> bool {
-    matches!(error, actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
+/// Post/Redirect/Get: "see the page at `location`".
+pub fn see_other(location: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 /// True for a request htmx made (it answers with a fragment, not a page).
 pub fn is_htmx(req: &actix_web::HttpRequest) -> bool {
     req.headers().get("HX-Request").is_some_and(|v| v == "true")
+}
+
+/// True for htmx's requests that swap in part of a page. A history restore
+/// (back button after htmx pushed a URL) asks for the whole page.
+pub fn wants_fragment(req: &actix_web::HttpRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    is_htmx(req)
+        && header("HX-History-Restore-Request").is_none()
+        && header("HX-Request-Type") != Some("full")
 }
 
 /// A numeric id from a URL path segment. Anything but plain digits (`+5`,

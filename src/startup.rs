@@ -12,15 +12,15 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
-use crate::auth::{self, admins, setup::SetupToken};
-use crate::config::Settings;
+use crate::admins::pages::setup::SetupToken;
+use crate::config::{ApiBasePath, Settings};
 use crate::db::{self, DbPool, settings};
 use crate::error::{AppError, BODY_LIMIT, form_error, json_error, method_not_allowed};
-use crate::ops::Metrics;
-use crate::session::{CookieConfig, SignedInAdmin};
-use crate::session_store::{self, DieselSessionStore};
+use crate::metrics::Metrics;
+use crate::session::CookieConfig;
+use crate::session::store::{self as session_store, DieselSessionStore};
 use crate::verify::Verifier;
-use crate::verify::api::{ApiBasePath, ForwardAuthProxy};
+use crate::verify::api::ForwardAuthProxy;
 
 pub struct Application {
     address: SocketAddr,
@@ -52,7 +52,8 @@ impl Application {
                 .ok()
                 .filter(|k| k.len() >= 64)
                 .context("stored cookie key is corrupt")?;
-            let setup_token = (!admins::any_exist(&mut conn)?).then(crate::random::token);
+            let setup_token =
+                (!crate::admins::queries::any_exist(&mut conn)?).then(crate::random::token);
             Ok((pool, backend, Key::from(&key), setup_token))
         })
         .await??;
@@ -105,23 +106,33 @@ impl Application {
                 .build();
             // The machine API, health and static files come first and skip the
             // session and CSRF layers: no session look-up or write per
-            // verification or asset. Everything else is the signed-in console.
-            let console = web::scope("")
-                .wrap(from_fn(crate::csrf::protect))
-                .wrap(sessions)
-                .wrap(from_fn(session_store::failures_as_unavailable))
+            // verification or asset. Everything else is the console, and the
+            // console is private: only the routes named public here are
+            // reachable without signing in; every other one, and every route
+            // added later, sits behind the sign-in wall.
+            let private = web::scope("")
+                .wrap(from_fn(crate::admins::sign_in_wall))
                 .route("/", web::get().to(home))
-                .configure(auth::routes)
                 .configure(crate::apps::routes)
                 .configure(crate::roles::routes)
                 .configure(crate::services::routes)
                 .configure(crate::admins::routes)
-                .configure(crate::audit::page::routes)
+                .configure(crate::audit::routes)
+                .configure(crate::api_docs::routes)
                 .default_service(web::to(not_found));
+            let console = web::scope("")
+                .wrap(from_fn(crate::csrf::protect))
+                .wrap(sessions)
+                .wrap(from_fn(session_store::failures_as_unavailable))
+                .configure(crate::admins::public_routes)
+                .service(private);
             App::new()
+                // Innermost, so the log and the metrics still say HEAD.
+                .wrap(from_fn(crate::http::head_as_get))
                 .wrap(
-                    ErrorHandlers::new()
-                        .handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed),
+                    ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, |res| {
+                        method_not_allowed(res, crate::api_docs::allowed_methods)
+                    }),
                 )
                 .wrap(from_fn(crate::http::security_headers))
                 .wrap(from_fn(crate::http::request_log))
@@ -150,11 +161,14 @@ impl Application {
                 )
                 .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
                 .configure(crate::ops::routes)
-                .configure(crate::verify::api::routes)
+                .configure(crate::verify::routes)
+                .configure(crate::api_docs::public_routes)
+                .service(management_api())
                 .route(
                     "/static/{file:.*}",
                     web::get().to(crate::static_files::serve),
                 )
+                .route("/favicon.ico", web::get().to(crate::static_files::favicon))
                 .service(console)
         })
         .listen(listener)?
@@ -245,9 +259,34 @@ pub struct BindError {
     pub cause: std::io::Error,
 }
 
+/// The management API, `/api/v1/…` (but for verification and the OpenAPI
+/// document, routed before it): JSON in and out, behind the token wall. It
+/// never reads a session cookie; its bad bodies, queries and unknown
+/// addresses are answered as API errors.
+fn management_api() -> actix_web::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope("/api/v1")
+        .wrap(from_fn(crate::admins::api_wall))
+        .app_data(web::QueryConfig::default().error_handler(crate::error::query_error))
+        .app_data(web::PathConfig::default().error_handler(crate::error::path_error))
+        .configure(crate::apps::api_routes)
+        .configure(crate::roles::api_routes)
+        .configure(crate::services::api_routes)
+        .configure(crate::admins::api_routes)
+        .configure(crate::audit::api_routes)
+        .default_service(web::to(crate::api::no_such_endpoint))
+}
+
 /// The console opens on the API keys list.
-async fn home(_admin: SignedInAdmin) -> actix_web::HttpResponse {
-    auth::login::see_other("/api-keys")
+async fn home() -> actix_web::HttpResponse {
+    crate::http::see_other("/api-keys")
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

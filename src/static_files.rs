@@ -1,5 +1,5 @@
-//! Static files (vendored htmx and Pico CSS, our own CSS and JS), embedded in
-//! the binary so keyward runs from any directory.
+//! Static files (vendored htmx and Pico CSS, our own CSS, JS and icon),
+//! embedded in the binary so keyward runs from any directory.
 
 use actix_web::{HttpResponse, web};
 
@@ -30,7 +30,25 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../static/app.js"),
     ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../static/favicon.svg"),
+    ),
 ];
+
+/// `/favicon.ico`, which browsers and bookmark tools ask for by that name.
+const FAVICON_ICO: &[u8] = include_bytes!("../static/favicon.ico");
+
+pub async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/x-icon")
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=86400",
+        ))
+        .body(FAVICON_ICO)
+}
 
 pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let (_, content_type, body) = FILES

@@ -1,5 +1,6 @@
-//! The rule most single-line form fields share: trimmed, required, bounded in
-//! characters (not bytes), free of control characters.
+//! The rules text fields share: a one-line field is trimmed, required,
+//! bounded in characters (not bytes) and free of control characters; a
+//! description is optional and may span lines.
 
 /// Parses a required one-line text field called `what` ("Application name").
 pub fn required_line(input: &str, max_chars: usize, what: &str) -> Result<String, String> {
@@ -14,6 +15,27 @@ pub fn required_line(input: &str, max_chars: usize, what: &str) -> Result<String
         return Err(format!("{what} cannot contain control characters"));
     }
     Ok(value.to_owned())
+}
+
+const MAX_DESCRIPTION_CHARS: usize = 255;
+
+/// "Description" (of an app, a role, a service): optional, at most 255
+/// characters; line breaks and tabs are allowed (it is a text area), other
+/// control characters are not (PostgreSQL cannot even store a NUL).
+pub fn parse_description(input: &str) -> Result<String, String> {
+    let description = input.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(format!(
+            "Description must be at most {MAX_DESCRIPTION_CHARS} characters"
+        ));
+    }
+    if description
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("Description cannot contain control characters".into());
+    }
+    Ok(description.to_owned())
 }
 
 #[cfg(test)]

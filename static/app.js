@@ -12,11 +12,6 @@ function initLocationFields(root) {
     root.querySelectorAll(".location-fields").forEach((fields) => {
       fields.hidden = fields.dataset.location !== value;
     });
-    radios.forEach((radio) => {
-      if (radio.hasAttribute("aria-controls")) {
-        radio.setAttribute("aria-expanded", String(radio.checked));
-      }
-    });
   };
   radios.forEach((radio) => radio.addEventListener("change", update));
   update();
@@ -45,9 +40,30 @@ function initCopyButtons(root) {
   });
 }
 
+// GET forms marked data-minimal-url leave out empty fields and fields at their
+// default (data-default), so a URL that is shared says only what was chosen.
+// (Without JavaScript the server redirects to the same minimal URL.)
+function initMinimalUrls(root) {
+  root.querySelectorAll("form[data-minimal-url]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const params = new URLSearchParams();
+      for (const [name, value] of new FormData(form)) {
+        const field = form.elements.namedItem(name);
+        const fallback = field && field.dataset ? field.dataset.default : undefined;
+        if (value === "" || value === fallback) continue;
+        params.append(name, value);
+      }
+      const query = params.toString();
+      window.location.assign(form.action.split("?")[0] + (query ? "?" + query : ""));
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   initLocationFields(document);
   initCopyButtons(document);
+  initMinimalUrls(document);
 });
 
 // API Keys list: when htmx swaps in a new table (search as you type, a filter,

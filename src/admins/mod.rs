@@ -1,387 +1,250 @@
-//! Administrators: the people who sign in to this console. This page lists,
-//! creates, deactivates and deletes them (never the last active one), and lets
-//! each change their own password at `/account/password`.
+//! Administrators: the people who sign in to this console. They sign in and
+//! out (throttled), the first is made on the one-time setup page, and the
+//! Admins page manages the others. This feature owns the `admins` table and
+//! the sign-in wall that stands in front of every other console page.
 
+pub mod api;
 pub mod domain;
+pub mod pages;
 pub mod queries;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
-use askama::Template;
-use serde::Deserialize;
+use actix_session::SessionExt;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
 
-use self::domain::{AdminForm, NewAdmin, PasswordForm};
-use self::queries::{AdminRow, ChangeError};
-use crate::auth::admins::{self as admin_accounts, CreateError};
-use crate::auth::login::see_other;
-use crate::auth::password::{self, Password};
-use crate::auth::throttle::{self, Checked, Subjects};
+use self::domain::token::{AdminToken, Scope};
+use self::pages::{list, login, password, setup, tokens};
+use crate::api::ApiCaller;
 use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
-use crate::http::path_id;
-use crate::session::SignedInAdmin;
-use crate::templates::{FieldErrors, render};
+use crate::session::{Lifetime, SignedInAdmin, TypedSession, next_after_sign_in};
 
-/// Why a deactivation or deletion was refused.
-pub const LAST_ACTIVE_ADMIN: &str = "keyward needs at least one active administrator.";
+/// The console pages anyone may open: signing in and out, and the setup page
+/// (which answers only to its one-time token).
+pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/login")
+            .route(web::get().to(login::form))
+            .route(web::post().to(login::submit)),
+    )
+    .service(web::resource("/logout").route(web::post().to(login::logout)))
+    .service(
+        web::resource("/setup")
+            .route(web::get().to(setup::form))
+            .route(web::post().to(setup::submit)),
+    );
+}
 
+/// The Admins page and the password change, behind the sign-in wall.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/admins")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
+            .route(web::get().to(list::list))
+            .route(web::post().to(list::create)),
     )
-    .service(web::resource("/admins/new").route(web::get().to(new)))
-    .service(web::resource("/admins/{id}/active").route(web::post().to(set_active)))
+    .service(web::resource("/admins/new").route(web::get().to(list::new)))
+    .service(web::resource("/admins/{id}/active").route(web::post().to(list::set_active)))
     .service(
         web::resource("/admins/{id}/delete")
-            .route(web::get().to(confirm_delete))
-            .route(web::post().to(delete)),
+            .route(web::get().to(list::confirm_delete))
+            .route(web::post().to(list::delete)),
     )
     .service(
         web::resource("/account/password")
-            .route(web::get().to(password_form))
-            .route(web::post().to(change_password)),
+            .route(web::get().to(password::form))
+            .route(web::post().to(password::change)),
+    )
+    .service(
+        web::resource("/admins/tokens")
+            .route(web::get().to(tokens::list))
+            .route(web::post().to(tokens::create)),
+    )
+    .service(web::resource("/admins/tokens/new").route(web::get().to(tokens::new)))
+    .service(web::resource("/admins/tokens/{id}/token").route(web::get().to(tokens::show)))
+    .service(
+        web::resource("/admins/tokens/{id}/revoke")
+            .route(web::get().to(tokens::confirm_revoke))
+            .route(web::post().to(tokens::revoke)),
     );
 }
 
-#[derive(Template)]
-#[template(path = "admins/list.html")]
-struct ListPage {
-    admin: SignedInAdmin,
-    section: &'static str,
-    admins: Vec<AdminRow>,
-    error: Option<&'static str>,
-}
-
-/// The list, with an error above it when an action was refused (409).
-async fn list_page(
-    admin: SignedInAdmin,
-    pool: &DbPool,
-    error: Option<&'static str>,
-) -> Result<HttpResponse, AppError> {
-    let admins = db::run(pool, queries::list).await??;
-    let status = if error.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::OK
-    };
-    render(
-        status,
-        &ListPage {
-            admin,
-            section: "admins",
-            admins,
-            error,
-        },
+/// The management API's administrators, below `/api/v1`.
+pub fn api_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/admins")
+            .route(web::get().to(api::list))
+            .route(web::post().to(api::create)),
     )
+    .service(web::resource("/admins/{id}").route(web::get().to(api::get)))
+    .service(web::resource("/admins/{id}/active").route(web::put().to(api::set_active)));
 }
 
-async fn list(admin: SignedInAdmin, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
-    list_page(admin, &pool, None).await
-}
-
-#[derive(Template)]
-#[template(path = "admins/form.html")]
-struct FormPage {
-    admin: SignedInAdmin,
-    section: &'static str,
-    form: AdminForm,
-    errors: FieldErrors,
-}
-
-fn form_page(
-    admin: SignedInAdmin,
-    form: AdminForm,
-    errors: FieldErrors,
-) -> Result<HttpResponse, AppError> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    render(
-        status,
-        &FormPage {
-            admin,
-            section: "admins",
-            form: form.without_passwords(),
-            errors,
-        },
-    )
-}
-
-async fn new(admin: SignedInAdmin) -> Result<HttpResponse, AppError> {
-    form_page(admin, AdminForm::default(), FieldErrors::default())
-}
-
-/// argon2 is deliberately slow and memory-hungry: hash in turn, on the
-/// blocking pool.
-async fn hash(password: Password) -> Result<String, AppError> {
-    Ok(password::hashing_permit().await?.hash(password).await?)
-}
-
-async fn create(
-    admin: SignedInAdmin,
-    form: web::Form<AdminForm>,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Result<HttpResponse, AppError> {
-    let now = clock.now();
-    let form = form.into_inner();
-    let new_admin = match NewAdmin::parse(&form) {
-        Ok(new_admin) => new_admin,
-        Err(errors) => return form_page(admin, form, errors),
-    };
-    let NewAdmin {
-        email,
-        name,
-        password,
-    } = new_admin;
-    let password_hash = hash(password).await?;
-    let shown = email.as_str().to_owned();
-    let actor = admin.actor();
-    let created = db::run(&pool, move |conn| {
-        admin_accounts::create(conn, &email, name.as_str(), &password_hash, &actor, now)
-    })
-    .await?;
-    match created {
-        Ok(id) => {
-            log::info!("administrator {} created administrator {id}", admin.id);
-            admin
-                .session
-                .flash(format!("Administrator “{shown}” created."))?;
-            Ok(see_other("/admins"))
-        }
-        Err(CreateError::EmailTaken) => {
-            let mut errors = FieldErrors::default();
-            errors.add("email", "An administrator with this email already exists");
-            form_page(admin, form, errors)
-        }
-        Err(CreateError::Db(e)) => Err(e.into()),
+/// The token wall, wrapped around the management API (`/api/v1/…` but for
+/// verification): a request passes only with `Authorization: Bearer` and an
+/// admin API token that is known, not revoked, not expired, and whose
+/// administrator is active; it then carries the [`ApiCaller`] its handler
+/// reads. A read-only token may read (GET, HEAD) and nothing else. No session
+/// cookie is read here, so the API has no CSRF surface.
+pub async fn api_wall<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    if !req.request().resource_map().has_resource(req.path()) {
+        return Ok(next.call(req).await?.map_into_left_body());
     }
-}
-
-#[derive(Deserialize)]
-struct ActiveForm {
-    active: String,
-}
-
-async fn set_active(
-    admin: SignedInAdmin,
-    path: web::Path<String>,
-    form: web::Form<ActiveForm>,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Result<HttpResponse, AppError> {
-    let now = clock.now();
-    let id = path_id(&path)?;
-    let active = match form.active.as_str() {
-        "true" => true,
-        "false" => false,
-        _ => return Err(AppError::BadRequest("active must be true or false".into())),
-    };
-    let actor = admin.actor();
-    let changed = db::run(&pool, move |conn| {
-        queries::set_active(conn, id, active, &actor, now)
-    })
-    .await?;
-    let email = match changed {
-        Ok(Some(email)) => email,
-        Ok(None) => return Err(AppError::NotFound),
-        Err(ChangeError::LastActiveAdmin) => {
-            return list_page(admin, &pool, Some(LAST_ACTIVE_ADMIN)).await;
-        }
-        Err(ChangeError::Db(e)) => return Err(e.into()),
-    };
-    log::info!(
-        "administrator {} set administrator {id} active={active}",
-        admin.id
-    );
-    if !active && id == admin.id {
-        // Their own sessions were just ended, this one's row included.
-        admin.session.purge();
-        return Ok(see_other("/login"));
-    }
-    let message = if active {
-        format!("“{email}” is now active.")
-    } else {
-        format!("“{email}” is now inactive and was signed out everywhere.")
-    };
-    admin.session.flash(message)?;
-    Ok(see_other("/admins"))
-}
-
-#[derive(Template)]
-#[template(path = "admins/delete.html")]
-struct DeletePage {
-    admin: SignedInAdmin,
-    section: &'static str,
-    target: AdminRow,
-    error: Option<&'static str>,
-}
-
-/// The confirmation page; it already says so when this is the last active
-/// administrator (the deletion itself checks again).
-async fn delete_page(
-    admin: SignedInAdmin,
-    pool: &DbPool,
-    id: i32,
-    refused: bool,
-) -> Result<HttpResponse, AppError> {
-    let (target, active_count) = db::run(pool, move |conn| {
-        Ok::<_, diesel::result::Error>((queries::find(conn, id)?, queries::active_count(conn)?))
-    })
-    .await??;
-    let target = target.ok_or(AppError::NotFound)?;
-    let last_active = target.is_active && active_count <= 1;
-    render(
-        if refused {
-            StatusCode::CONFLICT
-        } else {
-            StatusCode::OK
-        },
-        &DeletePage {
-            admin,
-            section: "admins",
-            target,
-            error: (refused || last_active).then_some(LAST_ACTIVE_ADMIN),
-        },
-    )
-}
-
-async fn confirm_delete(
-    admin: SignedInAdmin,
-    path: web::Path<String>,
-    pool: web::Data<DbPool>,
-) -> Result<HttpResponse, AppError> {
-    let id = path_id(&path)?;
-    delete_page(admin, &pool, id, false).await
-}
-
-async fn delete(
-    admin: SignedInAdmin,
-    path: web::Path<String>,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Result<HttpResponse, AppError> {
-    let now = clock.now();
-    let id = path_id(&path)?;
-    let actor = admin.actor();
-    let deleted = db::run(&pool, move |conn| queries::delete(conn, id, &actor, now)).await?;
-    let email = match deleted {
-        Ok(Some(email)) => email,
-        Ok(None) => return Err(AppError::NotFound),
-        Err(ChangeError::LastActiveAdmin) => return delete_page(admin, &pool, id, true).await,
-        Err(ChangeError::Db(e)) => return Err(e.into()),
-    };
-    log::info!("administrator {} deleted administrator {id}", admin.id);
-    if id == admin.id {
-        admin.session.purge();
-        return Ok(see_other("/login"));
-    }
-    admin
-        .session
-        .flash(format!("Administrator “{email}” deleted."))?;
-    Ok(see_other("/admins"))
-}
-
-#[derive(Template)]
-#[template(path = "admins/password.html")]
-struct PasswordPage {
-    admin: SignedInAdmin,
-    section: &'static str,
-    errors: FieldErrors,
-}
-
-async fn password_form(admin: SignedInAdmin) -> Result<HttpResponse, AppError> {
-    render(
-        StatusCode::OK,
-        &PasswordPage {
-            admin,
-            section: "admins",
-            errors: FieldErrors::default(),
-        },
-    )
-}
-
-async fn change_password(
-    req: actix_web::HttpRequest,
-    admin: SignedInAdmin,
-    form: web::Form<PasswordForm>,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Result<HttpResponse, AppError> {
-    let now = clock.now();
-    let form = form.into_inner();
-    let mut errors = FieldErrors::default();
-    let new_password = form.parse(&mut errors);
-    let mut retry_after = None;
-    if !form.current_password.is_empty() {
-        // Throttled as sign-in is: the current password is a password guess too.
-        let admin_id = admin.id;
-        let subjects = Subjects::new(&admin.email, crate::proxy::client_ip(&req));
-        let checked =
-            throttle::check_password(&pool, subjects, now, form.current_password, move |conn| {
-                Ok(admin_accounts::find_active(conn, admin_id)?.map(|a| (a.id, a.password_hash)))
-            })
-            .await?;
-        match checked {
-            Checked::Right(_) => {}
-            Checked::Wrong => {
-                log::info!("administrator {admin_id} gave a wrong current password to change it");
-                errors.add("current_password", "Current password is incorrect");
-            }
-            Checked::Refused { until } => {
-                log::warn!("password change refused: too many failed attempts");
-                let (message, seconds) = throttle::refusal(until, now);
-                errors.add("current_password", message);
-                retry_after = Some(seconds);
-            }
-        }
-    }
-    let (Some(new_password), true) = (new_password, errors.is_empty()) else {
-        let status = if retry_after.is_some() {
-            StatusCode::TOO_MANY_REQUESTS
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        let mut page = render(
-            status,
-            &PasswordPage {
-                admin,
-                section: "admins",
-                errors,
-            },
-        )?;
-        if let Some(seconds) = retry_after {
-            page.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from(seconds),
+    match api_caller(&req).await {
+        Ok(caller) => {
+            let reads = matches!(
+                *req.method(),
+                actix_web::http::Method::GET | actix_web::http::Method::HEAD
             );
+            if caller.scope == Scope::ReadOnly && !reads {
+                let error = AppError::api(
+                    actix_web::http::StatusCode::FORBIDDEN,
+                    format!(
+                        "The token “{}” is read-only: it may read, but not change anything.",
+                        caller.token_name
+                    ),
+                );
+                return Ok(req.error_response(error).map_into_right_body());
+            }
+            req.extensions_mut().insert(caller);
+            Ok(next.call(req).await?.map_into_left_body())
         }
-        return Ok(page);
-    };
-    let password_hash = hash(new_password).await?;
-    let (admin_id, actor) = (admin.id, admin.actor());
-    // Ends every session of this administrator, this one included, in the
-    // same transaction as the new hash; signing in again below then renews
-    // this browser's session: actix-session saves its state under a new key
-    // (a new row, with this admin_id) when the response goes out. So no
-    // session from before the change survives, this browser stays signed in,
-    // and nothing needs to know which row is this session's.
-    let changed = db::run(&pool, move |conn| {
-        queries::change_password(conn, admin_id, &password_hash, &actor, now)
-    })
-    .await??;
-    if !changed {
-        return Err(AppError::NotFound);
+        Err(error) => Ok(req.error_response(error.for_api()).map_into_right_body()),
     }
-    log::info!("administrator {admin_id} changed their password");
-    admin.session.sign_in(admin_id, now)?;
-    admin
-        .session
-        .flash("Password changed. Your other sessions were signed out.")?;
-    Ok(see_other("/admins"))
+}
+
+async fn api_caller(req: &ServiceRequest) -> Result<ApiCaller, AppError> {
+    use actix_web::http::StatusCode;
+    let refused =
+        |message: String| AppError::api(StatusCode::UNAUTHORIZED, message).with_challenge();
+    let presented = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let Some(token) = presented.as_deref().and_then(|value| {
+        let (scheme, token) = value.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    }) else {
+        return Err(refused(
+            "Send an admin API token as Authorization: Bearer kwa_… (an administrator \
+             creates one under Admins → API tokens)."
+                .into(),
+        ));
+    };
+    if token.starts_with(crate::apps::domain::key::PREFIX) {
+        return Err(refused(
+            "That is an app's API key; the management API takes an admin API token (kwa_…).".into(),
+        ));
+    }
+    let token = AdminToken::parse(token)
+        .map_err(|why| refused(format!("The token is malformed: {why}.")))?;
+    let (Some(clock), Some(pool)) = (
+        req.app_data::<web::Data<SharedClock>>(),
+        req.app_data::<web::Data<DbPool>>(),
+    ) else {
+        return Err(anyhow::anyhow!("the token wall is missing its app data").into());
+    };
+    let now = clock.now();
+    let hash = token.hash();
+    let owner = db::run(pool, move |conn| {
+        let owner = queries::tokens::find_by_hash(conn, &hash)?;
+        if let Some(owner) = &owner
+            && owner.revoked_at.is_none()
+            && queries::tokens::needs_touch(owner.last_used_at, now)
+        {
+            queries::tokens::touch(conn, owner.token_id, now)?;
+        }
+        Ok::<_, diesel::result::Error>(owner)
+    })
+    .await??
+    .ok_or_else(|| refused("The token is not known to keyward.".into()))?;
+    if owner.revoked_at.is_some() {
+        return Err(refused(format!("The token “{}” was revoked.", owner.name)));
+    }
+    if let Some(at) = owner.expires_at
+        && at <= now
+    {
+        return Err(refused(format!(
+            "The token “{}” expired at {} UTC.",
+            owner.name,
+            at.format("%Y-%m-%d %H:%M")
+        )));
+    }
+    if !owner.admin_active {
+        return Err(refused(format!(
+            "The administrator of the token “{}” is inactive.",
+            owner.name
+        )));
+    }
+    Ok(ApiCaller {
+        admin_id: owner.admin_id,
+        admin_email: owner.admin_email.clone(),
+        token_id: owner.token_id,
+        scope: owner.scope(),
+        token_name: owner.name,
+        address: crate::proxy::client_address(req.request()),
+    })
+}
+
+/// The sign-in wall, wrapped around every console route that the routing
+/// does not make public: a request passes only with a session signed in as
+/// an administrator who still exists, is active and signed in less than the
+/// session lifetime ago. It then carries the [`SignedInAdmin`] its handler
+/// reads; anyone else is sent to the login page and back.
+pub async fn sign_in_wall<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    // An address that names no page is a 404 for everyone: there is nothing
+    // behind it to protect, and a sign-in would only lead to the same 404.
+    if !req.request().resource_map().has_resource(req.path()) {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    match signed_in(&req).await {
+        Ok(admin) => {
+            req.extensions_mut().insert(admin);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Err(error) => Ok(req.error_response(error).map_into_right_body()),
+    }
+}
+
+async fn signed_in(req: &ServiceRequest) -> Result<SignedInAdmin, AppError> {
+    let session = TypedSession::of(&req.get_session());
+    let not_signed_in = || AppError::NotSignedIn {
+        next: next_after_sign_in(req.request()),
+    };
+    let admin_id = session.admin_id().ok_or_else(not_signed_in)?;
+    let (Some(lifetime), Some(clock), Some(pool)) = (
+        req.app_data::<web::Data<Lifetime>>(),
+        req.app_data::<web::Data<SharedClock>>(),
+        req.app_data::<web::Data<DbPool>>(),
+    ) else {
+        return Err(anyhow::anyhow!("the sign-in wall is missing its app data").into());
+    };
+    if !session.within_lifetime(lifetime, clock.now()) {
+        log::info!("administrator {admin_id} signed out: the sign-in outlived its lifetime");
+        session.purge();
+        return Err(not_signed_in());
+    }
+    let Some(admin) = db::run(pool, move |conn| queries::find_active(conn, admin_id)).await??
+    else {
+        // Deleted or deactivated since signing in.
+        session.purge();
+        return Err(not_signed_in());
+    };
+    Ok(SignedInAdmin {
+        id: admin.id,
+        email: admin.email,
+        name: admin.name,
+        csrf_token: session.csrf_token()?,
+        flash: session.take_flash(),
+        session,
+        address: crate::proxy::client_address(req.request()),
+    })
 }

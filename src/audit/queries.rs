@@ -5,27 +5,25 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{FieldChange, ObjectKind};
+use super::domain::{Filter, Page};
 use crate::db::DbConn;
-use crate::schema::audit_events;
+use crate::db::audit::{FieldChange, ObjectKind};
+use crate::schema::{admins, audit_events};
 
-/// Which events the page shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    pub kind: Option<ObjectKind>,
-    /// One object's history (with `kind`).
-    pub object_id: Option<i32>,
-    pub admin_id: Option<i32>,
+/// An administrator as the filter offers them.
+#[derive(Debug, Clone, Queryable)]
+pub struct AdminChoice {
+    pub id: i32,
+    pub email: String,
 }
 
-/// Where a page starts: the newest events, or the events older or newer than
-/// the one with this id.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Page {
-    #[default]
-    Newest,
-    OlderThan(i32),
-    NewerThan(i32),
+/// The administrators the filter offers, by email. (A read for a select:
+/// the `admins` table belongs to `crate::admins`.)
+pub fn admin_choices(conn: &mut DbConn) -> QueryResult<Vec<AdminChoice>> {
+    admins::table
+        .order(admins::email.asc())
+        .select((admins::id, admins::email))
+        .load(conn)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -41,6 +39,7 @@ pub struct EventRow {
     pub object_name: String,
     pub action: String,
     pub changes: String,
+    pub via_token: Option<String>,
 }
 
 impl EventRow {

@@ -1,463 +1,55 @@
-//! Roles: named sets of access rules that API keys carry. This page lists and
-//! creates them; `/api-keys` offers them as "Assign a Default Role".
+//! Roles: named sets of rules, each granting verbs on a service (or all
+//! services) and a component. Listed and created at `/roles`; a role's page
+//! edits it and its rules. Keys carry one role as their default.
 
+pub mod api;
 pub mod domain;
+pub mod pages;
 pub mod queries;
-pub mod rules;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
+use actix_web::web;
 
-use self::domain::{NewRole, RoleForm, RuleForm};
-use self::queries::{InsertError, RoleRow, RuleRow};
-use crate::auth::login::see_other;
-use crate::clock::SharedClock;
-use crate::db::{self, DbPool};
-use crate::error::AppError;
-use crate::http::path_id;
-use crate::session::SignedInAdmin;
-use crate::templates::{FieldErrors, render};
+use self::pages::{edit, list};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/roles")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
+            .route(web::get().to(list::list))
+            .route(web::post().to(list::create)),
     )
-    .service(web::resource("/roles/new").route(web::get().to(new)))
+    .service(web::resource("/roles/new").route(web::get().to(list::new)))
     .service(
         web::resource("/roles/{id}")
-            .route(web::get().to(edit))
-            .route(web::post().to(update)),
+            .route(web::get().to(edit::edit))
+            .route(web::post().to(edit::update)),
     )
     .service(
         web::resource("/roles/{id}/delete")
-            .route(web::get().to(confirm_delete))
-            .route(web::post().to(delete)),
+            .route(web::get().to(list::confirm_delete))
+            .route(web::post().to(list::delete)),
     )
-    .service(web::resource("/roles/{id}/rules").route(web::post().to(add_rule)))
+    .service(web::resource("/roles/{id}/rules").route(web::post().to(edit::add_rule)))
     .service(
-        web::resource("/roles/{id}/rules/{rule_id}/delete").route(web::post().to(remove_rule)),
+        web::resource("/roles/{id}/rules/{rule_id}/delete")
+            .route(web::post().to(edit::remove_rule)),
     );
 }
 
-#[derive(Template)]
-#[template(path = "roles/list.html")]
-struct ListPage {
-    admin: SignedInAdmin,
-    section: &'static str,
-    roles: Vec<RoleRow>,
-}
-
-#[derive(Template)]
-#[template(path = "roles/form.html")]
-struct FormPage {
-    admin: SignedInAdmin,
-    section: &'static str,
-    form: RoleForm,
-    errors: FieldErrors,
-}
-
-async fn list(admin: SignedInAdmin, pool: web::Data<DbPool>) -> Result<HttpResponse, AppError> {
-    let roles = db::run(&pool, queries::list).await??;
-    render(
-        StatusCode::OK,
-        &ListPage {
-            admin,
-            section: "roles",
-            roles,
-        },
+/// The management API's roles and their rules, below `/api/v1`.
+pub fn api_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/roles")
+            .route(web::get().to(api::list))
+            .route(web::post().to(api::create)),
     )
-}
-
-async fn new(admin: SignedInAdmin) -> Result<HttpResponse, AppError> {
-    render(
-        StatusCode::OK,
-        &FormPage {
-            admin,
-            section: "roles",
-            form: RoleForm::new_role(),
-            errors: FieldErrors::default(),
-        },
+    .service(
+        web::resource("/roles/{id}")
+            .route(web::get().to(api::get))
+            .route(web::patch().to(api::update))
+            .route(web::delete().to(api::delete)),
     )
-}
-
-async fn create(
-    admin: SignedInAdmin,
-    form: web::Form<RoleForm>,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Result<HttpResponse, AppError> {
-    let now = clock.now();
-    let form = form.into_inner();
-    let role = match NewRole::parse(&form) {
-        Ok(role) => role,
-        Err(errors) => {
-            return render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage {
-                    admin,
-                    section: "roles",
-                    form,
-                    errors,
-                },
-            );
-        }
-    };
-    let actor = admin.actor();
-    let name = role.name.as_str().to_owned();
-    let inserted = db::run(&pool, move |conn| queries::insert(conn, &role, &actor, now)).await?;
-    match inserted {
-        Ok(_) => {
-            admin.session.flash(format!("Role “{name}” created."))?;
-            Ok(see_other("/roles"))
-        }
-        Err(InsertError::NameTaken) => {
-            let mut errors = FieldErrors::default();
-            errors.add("name", "A role with this name already exists");
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage {
-                    admin,
-                    section: "roles",
-                    form,
-                    errors,
-                },
-            )
-        }
-        Err(InsertError::Db(e)) => Err(e.into()),
-    }
-}
-
-/// The rules section of a role's page: also the fragment htmx swaps in place.
-struct RulesView {
-    role_id: i32,
-    csrf_token: String,
-    rules: Vec<RuleRow>,
-    services: Vec<(i32, String, String)>,
-    form: RuleForm,
-    errors: FieldErrors,
-}
-
-impl RulesView {
-    async fn load(
-        pool: &DbPool,
-        role_id: i32,
-        csrf_token: String,
-        form: RuleForm,
-        errors: FieldErrors,
-    ) -> Result<Self, AppError> {
-        let (rules, services) = db::run(pool, move |conn| {
-            Ok::<_, diesel::result::Error>((
-                queries::rules(conn, role_id)?,
-                queries::service_choices(conn)?,
-            ))
-        })
-        .await??;
-        Ok(RulesView {
-            role_id,
-            csrf_token,
-            rules,
-            services,
-            form,
-            errors,
-        })
-    }
-}
-
-#[derive(Template)]
-#[template(path = "roles/rules_partial.html")]
-struct RulesPartial {
-    partial: RulesView,
-}
-
-#[derive(Template)]
-#[template(path = "roles/edit.html")]
-struct EditPage {
-    admin: SignedInAdmin,
-    section: &'static str,
-    role_id: i32,
-    role_name: String,
-    form: RoleForm,
-    errors: FieldErrors,
-    partial: RulesView,
-}
-
-async fn edit_page(
-    admin: SignedInAdmin,
-    pool: &DbPool,
-    role: RoleRow,
-    form: Option<RoleForm>,
-    errors: FieldErrors,
-    rule_form: RuleForm,
-    rule_errors: FieldErrors,
-) -> Result<HttpResponse, AppError> {
-    let status = if errors.is_empty() && rule_errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let partial = RulesView::load(
-        pool,
-        role.id,
-        admin.csrf_token.clone(),
-        rule_form,
-        rule_errors,
-    )
-    .await?;
-    let form = form.unwrap_or_else(|| RoleForm {
-        name: role.name.clone(),
-        description: role.description.clone(),
-        is_active: role.is_active.then(|| "true".to_owned()),
-    });
-    render(
-        status,
-        &EditPage {
-            admin,
-            section: "roles",
-            role_id: role.id,
-            role_name: role.name,
-            form,
-            errors,
-            partial,
-        },
-    )
-}
-
-async fn find_role(pool: &DbPool, id: i32) -> Result<RoleRow, AppError> {
-    db::run_found(pool, move |conn| queries::find(conn, id)).await
-}
-
-async fn edit(
-    admin: SignedInAdmin,
-    path: web::Path<String>,
-    pool: web::Data<DbPool>,
-) -> Result<HttpResponse, AppError> {
-    let role = find_role(&pool, path_id(&path)?).await?;
-    edit_page(
-        admin,
-        &pool,
-        role,
-        None,
-        FieldErrors::default(),
-        RuleForm::new_default(),
-        FieldErrors::default(),
-    )
-    .await
-}
-
-async fn update(
-    admin: SignedInAdmin,
-    path: web::Path<String>,
-    form: web::Form<RoleForm>,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Result<HttpResponse, AppError> {
-    let now = clock.now();
-    let role = find_role(&pool, path_id(&path)?).await?;
-    let form = form.into_inner();
-    let parsed = match NewRole::parse(&form) {
-        Ok(parsed) => parsed,
-        Err(errors) => {
-            return edit_page(
-                admin,
-                &pool,
-                role,
-                Some(form),
-                errors,
-                RuleForm::new_default(),
-                FieldErrors::default(),
-            )
-            .await;
-        }
-    };
-    let (id, admin_id, actor) = (role.id, admin.id, admin.actor());
-    let name = parsed.name.as_str().to_owned();
-    let saved = db::run(&pool, move |conn| {
-        queries::update(conn, id, &parsed, &actor, now)
-    })
-    .await?;
-    match saved {
-        Ok(true) => {
-            log::info!("administrator {admin_id} updated role {id}");
-            admin.session.flash(format!("Role “{name}” saved."))?;
-            Ok(see_other(&format!("/roles/{id}")))
-        }
-        Ok(false) => Err(AppError::NotFound),
-        Err(InsertError::NameTaken) => {
-            let mut errors = FieldErrors::default();
-            errors.add("name", "A role with this name already exists");
-            edit_page(
-                admin,
-                &pool,
-                role,
-                Some(form),
-                errors,
-                RuleForm::new_default(),
-                FieldErrors::default(),
-            )
-            .await
-        }
-        Err(InsertError::Db(e)) => Err(e.into()),
-    }
-}
-
-/// After a rule change: the fragment for htmx, or Post/Redirect/Get.
-async fn rules_changed(
-    req: &HttpRequest,
-    admin: SignedInAdmin,
-    pool: &DbPool,
-    role_id: i32,
-    message: String,
-) -> Result<HttpResponse, AppError> {
-    if crate::http::is_htmx(req) {
-        let partial = RulesView::load(
-            pool,
-            role_id,
-            admin.csrf_token.clone(),
-            RuleForm::new_default(),
-            FieldErrors::default(),
-        )
-        .await?;
-        return render(StatusCode::OK, &RulesPartial { partial });
-    }
-    admin.session.flash(message)?;
-    Ok(see_other(&format!("/roles/{role_id}#rules")))
-}
-
-async fn add_rule(
-    req: HttpRequest,
-    admin: SignedInAdmin,
-    path: web::Path<String>,
-    form: web::Form<RuleForm>,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Result<HttpResponse, AppError> {
-    let now = clock.now();
-    let role = find_role(&pool, path_id(&path)?).await?;
-    let form = form.into_inner();
-    let rule = match form.parse() {
-        Ok(rule) => rule,
-        Err(errors) => return rule_form_errors(&req, admin, &pool, role, form, errors).await,
-    };
-    let (role_id, actor) = (role.id, admin.actor());
-    let added = db::run(&pool, move |conn| {
-        queries::add_rule(conn, role_id, &rule, &actor, now)
-    })
-    .await??;
-    if !added {
-        let mut errors = FieldErrors::default();
-        errors.add("service_id", "Unknown service");
-        return rule_form_errors(&req, admin, &pool, role, form, errors).await;
-    }
-    log::info!("administrator {} added a rule to role {role_id}", admin.id);
-    rules_changed(&req, admin, &pool, role_id, "Rule added.".into()).await
-}
-
-/// A rejected rule: the fragment with errors for htmx (200, so it is swapped
-/// in), or the whole page with errors (422).
-async fn rule_form_errors(
-    req: &HttpRequest,
-    admin: SignedInAdmin,
-    pool: &DbPool,
-    role: RoleRow,
-    form: RuleForm,
-    errors: FieldErrors,
-) -> Result<HttpResponse, AppError> {
-    if crate::http::is_htmx(req) {
-        let partial =
-            RulesView::load(pool, role.id, admin.csrf_token.clone(), form, errors).await?;
-        return render(StatusCode::OK, &RulesPartial { partial });
-    }
-    edit_page(
-        admin,
-        pool,
-        role,
-        None,
-        FieldErrors::default(),
-        form,
-        errors,
-    )
-    .await
-}
-
-async fn remove_rule(
-    req: HttpRequest,
-    admin: SignedInAdmin,
-    path: web::Path<(String, String)>,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Result<HttpResponse, AppError> {
-    let now = clock.now();
-    let (role_id, rule_id) = (path_id(&path.0)?, path_id(&path.1)?);
-    let actor = admin.actor();
-    let removed = db::run(&pool, move |conn| {
-        queries::remove_rule(conn, role_id, rule_id, &actor, now)
-    })
-    .await??;
-    if !removed {
-        return Err(AppError::NotFound);
-    }
-    log::info!(
-        "administrator {} removed rule {rule_id} from role {role_id}",
-        admin.id
+    .service(web::resource("/roles/{id}/rules").route(web::post().to(api::add_rule)))
+    .service(
+        web::resource("/roles/{id}/rules/{rule_id}").route(web::delete().to(api::remove_rule)),
     );
-    rules_changed(&req, admin, &pool, role_id, "Rule removed.".into()).await
-}
-
-#[derive(Template)]
-#[template(path = "roles/delete.html")]
-struct DeletePage {
-    admin: SignedInAdmin,
-    section: &'static str,
-    role: RoleRow,
-    app_names: Vec<String>,
-    rule_count: usize,
-}
-
-async fn confirm_delete(
-    admin: SignedInAdmin,
-    path: web::Path<String>,
-    pool: web::Data<DbPool>,
-) -> Result<HttpResponse, AppError> {
-    let role = find_role(&pool, path_id(&path)?).await?;
-    let id = role.id;
-    let (app_names, rule_count) = db::run(&pool, move |conn| {
-        Ok::<_, diesel::result::Error>((
-            queries::app_names(conn, id)?,
-            queries::rules(conn, id)?.len(),
-        ))
-    })
-    .await??;
-    render(
-        StatusCode::OK,
-        &DeletePage {
-            admin,
-            section: "roles",
-            role,
-            app_names,
-            rule_count,
-        },
-    )
-}
-
-async fn delete(
-    admin: SignedInAdmin,
-    path: web::Path<String>,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Result<HttpResponse, AppError> {
-    let now = clock.now();
-    let role = find_role(&pool, path_id(&path)?).await?;
-    let (id, actor) = (role.id, admin.actor());
-    let deleted = db::run(&pool, move |conn| queries::delete(conn, id, &actor, now));
-    if !deleted.await?? {
-        return Err(AppError::NotFound);
-    }
-    log::info!("administrator {} deleted role {id}", admin.id);
-    admin
-        .session
-        .flash(format!("Role “{}” deleted.", role.name))?;
-    Ok(see_other("/roles"))
 }

@@ -1,14 +1,16 @@
-//! Queries on the `roles` table.
+//! The `roles` and `role_rules` tables. Every write runs in one transaction
+//! with its audit event and, where keys may have the role, the change that
+//! makes their cached grants stale (`Change::Role`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::domain::NewRole;
-use super::rules::{Rule, Verbs};
-use crate::audit::{self, Action, Actor, Event, FieldChange, ObjectKind, Snapshot, Subject};
-use crate::db::{DbConn, changes, is_unique_violation};
+use super::domain::rules::{Rule, Verbs};
+use crate::db::audit::{self, Action, Actor, Event, FieldChange, ObjectKind, Snapshot, Subject};
+use crate::db::changes::{self, Change};
+use crate::db::{DbConn, is_unique_violation};
 use crate::schema::{apps, role_rules, roles, services};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -21,30 +23,11 @@ pub struct RoleRow {
     pub created_at: NaiveDateTime,
 }
 
-/// A role as offered in "Assign a Default Role".
-#[derive(Debug, Clone, Queryable)]
-pub struct RoleOption {
-    pub id: i32,
-    pub name: String,
-    pub is_active: bool,
-}
-
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<RoleRow>> {
     roles::table
         .order(roles::name.asc())
         .select(RoleRow::as_select())
         .load(conn)
-}
-
-pub fn options(conn: &mut DbConn) -> QueryResult<Vec<RoleOption>> {
-    roles::table
-        .order(roles::name.asc())
-        .select((roles::id, roles::name, roles::is_active))
-        .load(conn)
-}
-
-pub fn exists(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(roles::table.find(id))).get_result(conn)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,16 +47,17 @@ fn name_taken_or(error: DieselError) -> InsertError {
 }
 
 /// Every write here runs in one transaction with its audit event. Those that
-/// describe a role before changing it first bump the change counter, which
-/// takes the write lock (SQLite) or the counter's row lock (PostgreSQL), so
-/// nobody changes the role between the reading and the write.
+/// describe a role before changing it first take the change lock, the write
+/// lock (SQLite) or the counter's row lock (PostgreSQL), so nobody changes the
+/// role between the reading and the write. A new role is no key's yet, so its
+/// creation makes nothing stale.
 pub fn insert(
     conn: &mut DbConn,
     role: &NewRole,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<i32, InsertError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let id = diesel::insert_into(roles::table)
             .values((
                 roles::name.eq(role.name.as_str()),
@@ -86,14 +70,7 @@ pub fn insert(
             ))
             .returning(roles::id)
             .get_result(conn)?;
-        if let Some(after) = snapshot(conn, id)? {
-            audit::record(
-                conn,
-                actor,
-                now,
-                &Event::created(ObjectKind::Role, id, &after),
-            )?;
-        }
+        audit::record_created(conn, subject(id), actor, now)?;
         Ok(id)
     })
     .map_err(name_taken_or)
@@ -230,6 +207,7 @@ pub fn app_names(conn: &mut DbConn, role_id: i32) -> QueryResult<Vec<String>> {
 #[derive(Debug, Clone, Queryable)]
 pub struct RuleRow {
     pub id: i32,
+    pub service_id: Option<i32>,
     pub service_label: Option<String>,
     pub service_name: Option<String>,
     pub component: String,
@@ -240,6 +218,11 @@ impl RuleRow {
     pub fn verbs_text(&self) -> String {
         Verbs::from_bits(self.verbs).to_string()
     }
+
+    /// The verbs it grants, by name.
+    pub fn verb_names(&self) -> Vec<&'static str> {
+        Verbs::from_bits(self.verbs).names().collect()
+    }
 }
 
 pub fn rules(conn: &mut DbConn, role_id: i32) -> QueryResult<Vec<RuleRow>> {
@@ -249,6 +232,7 @@ pub fn rules(conn: &mut DbConn, role_id: i32) -> QueryResult<Vec<RuleRow>> {
         .order(role_rules::id.asc())
         .select((
             role_rules::id,
+            role_rules::service_id,
             services::label.nullable(),
             services::name.nullable(),
             role_rules::component,
@@ -257,15 +241,35 @@ pub fn rules(conn: &mut DbConn, role_id: i32) -> QueryResult<Vec<RuleRow>> {
         .load(conn)
 }
 
-/// Adds a rule. `Ok(false)` when the role or service vanished meanwhile.
+/// Every role's rules, in the order of [`rules`], with the role's id.
+pub fn all_rules(conn: &mut DbConn) -> QueryResult<Vec<(i32, RuleRow)>> {
+    role_rules::table
+        .left_join(services::table)
+        .order((role_rules::role_id.asc(), role_rules::id.asc()))
+        .select((
+            role_rules::role_id,
+            (
+                role_rules::id,
+                role_rules::service_id,
+                services::label.nullable(),
+                services::name.nullable(),
+                role_rules::component,
+                role_rules::verbs,
+            ),
+        ))
+        .load(conn)
+}
+
+/// Adds a rule and returns its id; `Ok(None)` when the role or service
+/// vanished meanwhile. when the role or service vanished meanwhile.
 pub fn add_rule(
     conn: &mut DbConn,
     role_id: i32,
     rule: &Rule,
     actor: &Actor,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let result = conn.transaction(|conn| {
+) -> QueryResult<Option<i32>> {
+    let result = crate::db::write(conn, |conn| {
         let rule_id = diesel::insert_into(role_rules::table)
             .values((
                 role_rules::role_id.eq(role_id),
@@ -279,15 +283,15 @@ pub fn add_rule(
         diesel::update(roles::table.find(role_id))
             .set(roles::updated_at.eq(now))
             .execute(conn)?;
-        changes::bump(conn)?;
+        changes::record(conn, &[Change::Role(role_id)])?;
         if let Some(text) = rule_text(conn, role_id, rule_id)? {
             record_rule_change(conn, role_id, Action::RuleAdded, text, actor, now)?;
         }
-        Ok(())
+        Ok(rule_id)
     });
     match result {
-        Ok(()) => Ok(true),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Ok(false),
+        Ok(rule_id) => Ok(Some(rule_id)),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -299,12 +303,13 @@ pub fn remove_rule(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
-        changes::bump(conn)?;
+    crate::db::write(conn, |conn| {
+        changes::lock(conn)?;
         let Some(text) = rule_text(conn, role_id, rule_id)? else {
             return Ok(false);
         };
         diesel::delete(role_rules::table.filter(role_rules::id.eq(rule_id))).execute(conn)?;
+        changes::record(conn, &[Change::Role(role_id)])?;
         record_rule_change(conn, role_id, Action::RuleRemoved, text, actor, now)?;
         Ok(true)
     })

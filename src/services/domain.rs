@@ -2,11 +2,14 @@
 
 use serde::Deserialize;
 
-use crate::apps::domain::parse_description;
 use crate::templates::FieldErrors;
+use crate::text::parse_description;
 
 const MAX_NAME_CHARS: usize = 64;
 const MAX_LABEL_CHARS: usize = 80;
+
+/// What the name field says when another service has the name.
+pub const NAME_TAKEN: &str = "A service with this name already exists";
 
 /// The form as the browser sent it: every field a string, so a failed
 /// submission can be shown again exactly as typed. A missing field is empty

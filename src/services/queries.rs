@@ -1,48 +1,18 @@
 //! Queries on the `services` table. Every write runs in one transaction with
-//! [`changes::bump`] and its audit event. Its first statement is a write (the
-//! insert, or the bump where the audit log reads the service before changing
-//! it), so on SQLite it takes the write lock at once and waits its turn instead
-//! of failing on a stale read, and on PostgreSQL nobody changes the service
-//! between that reading and the write.
+//! its audit event and what it makes stale in the verification caches
+//! ([`changes::record`]), a [`crate::db::write`] (on SQLite it holds the write
+//! lock from the start); where the audit log reads the service before
+//! changing it, the change lock comes first, so on PostgreSQL nobody changes
+//! the service between that reading and the write.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::{NewService, ServiceKind};
-use crate::audit::{self, Action, Actor, Event, ObjectKind, Snapshot, Subject};
-use crate::db::{DbConn, changes, is_unique_violation};
+use crate::db::audit::{self, Action, Actor, Event, ObjectKind, Snapshot, Subject};
+use crate::db::changes::{self, Change};
+use crate::db::{DbConn, is_unique_violation};
 use crate::schema::{apps, role_rules, roles, services};
-
-pub const KIND_FILE: &str = "file";
-
-/// A service as offered in a select.
-#[derive(Debug, Clone, Queryable)]
-pub struct ServiceOption {
-    pub id: i32,
-    pub name: String,
-    pub label: String,
-}
-
-/// Active file-storage services, for "Storage Service".
-pub fn file_storage_options(conn: &mut DbConn) -> QueryResult<Vec<ServiceOption>> {
-    services::table
-        .filter(services::kind.eq(KIND_FILE))
-        .filter(services::is_active.eq(true))
-        .order(services::label.asc())
-        .select((services::id, services::name, services::label))
-        .load(conn)
-}
-
-/// True when `id` is an active file-storage service.
-pub fn is_file_storage(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        services::table
-            .find(id)
-            .filter(services::kind.eq(KIND_FILE))
-            .filter(services::is_active.eq(true)),
-    ))
-    .get_result(conn)
-}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = services)]
@@ -99,6 +69,15 @@ fn name_taken_or(error: diesel::result::Error) -> WriteError {
     }
 }
 
+/// Service `id` for the audit log.
+fn subject(id: i32) -> Subject {
+    Subject {
+        kind: ObjectKind::Service,
+        id,
+        snapshot,
+    }
+}
+
 /// A service as the audit log describes it.
 pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
     Ok(find(conn, id)?.map(|service| {
@@ -122,7 +101,7 @@ pub fn insert(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<i32, WriteError> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let id = diesel::insert_into(services::table)
             .values((
                 services::name.eq(service.name.as_str()),
@@ -136,15 +115,9 @@ pub fn insert(
             .returning(services::id)
             .get_result::<i32>(conn)
             .map_err(name_taken_or)?;
-        changes::bump(conn)?;
-        if let Some(after) = snapshot(conn, id)? {
-            audit::record(
-                conn,
-                actor,
-                now,
-                &Event::created(ObjectKind::Service, id, &after),
-            )?;
-        }
+        // Its name may be cached as naming no service.
+        changes::record(conn, &[Change::Service(id)])?;
+        audit::record_created(conn, subject(id), actor, now)?;
         Ok(id)
     })
 }
@@ -188,11 +161,12 @@ pub fn delete(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
-    conn.transaction(|conn| {
-        changes::bump(conn)?;
+    crate::db::write(conn, |conn| {
+        changes::lock(conn)?;
         let Some(mut before) = snapshot(conn, id)? else {
             return Ok(None);
         };
+        let stale = changes::of_service_deletion(conn, id)?;
         let affected = usage(conn, id)?;
         if !affected.rules.is_empty() {
             let rules = affected
@@ -213,6 +187,7 @@ pub fn delete(
                 .push(("Storage of apps", apps.collect::<Vec<_>>().join("; ")));
         }
         diesel::delete(services::table.find(id)).execute(conn)?;
+        changes::record(conn, &stale)?;
         let event = Event::deleted(ObjectKind::Service, id, &before);
         audit::record(conn, actor, now, &event)?;
         Ok(Some(before.name))

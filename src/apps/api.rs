@@ -1,0 +1,688 @@
+//! API keys in the management API: the list (the page's search, status
+//! filter, sort and cursor paging), create, read, partial update, delete,
+//! roll, duplicate and the Active switch. Every write goes through the same
+//! domain types and queries as the pages, with its audit event. A new key is
+//! in the answer to create, roll and duplicate, as `key`, and nowhere else.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::domain::listing::{ListQuery, ListedApp, Page, Sort, Status, cursor_of, parse_cursor};
+use super::domain::{ApiKey, App, AppForm, AppLocation, Grace, NewApp, copied_description};
+use super::pages::{insert_with_new_key, write_errors};
+use super::queries::{self, list, write};
+use crate::api::{self, ApiCaller, utc};
+use crate::clock::SharedClock;
+use crate::db::{self, DbPool};
+use crate::error::{ApiErrorBody, AppError};
+use crate::paging::Direction;
+use crate::templates::FieldErrors;
+
+/// Where the application lives ("App Location").
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LocationJson {
+    /// No storage required: a remote device, client, or desktop.
+    None,
+    /// On a provisioned file storage service. A stored app's service is
+    /// `null` once that service was deleted.
+    FileStorage {
+        storage_service_id: Option<i64>,
+        /// Default `applications`.
+        #[serde(default)]
+        folder: Option<String>,
+        #[serde(default)]
+        launch_path: Option<String>,
+    },
+    /// On this web server.
+    WebServer { path: String },
+    /// On a remote URL (http or https).
+    RemoteUrl { url: String },
+}
+
+impl From<&AppLocation> for LocationJson {
+    fn from(location: &AppLocation) -> Self {
+        match location {
+            AppLocation::NoStorage => LocationJson::None,
+            AppLocation::FileStorage {
+                service_id,
+                folder,
+                launch_path,
+            } => LocationJson::FileStorage {
+                storage_service_id: service_id.map(i64::from),
+                folder: Some(folder.clone()),
+                launch_path: launch_path.clone(),
+            },
+            AppLocation::WebServer { path } => LocationJson::WebServer { path: path.clone() },
+            AppLocation::RemoteUrl { url } => LocationJson::RemoteUrl { url: url.clone() },
+        }
+    }
+}
+
+impl LocationJson {
+    /// Writes this location into the form's fields.
+    fn fill(&self, form: &mut AppForm) {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        match self {
+            LocationJson::None => form.location = "0".into(),
+            LocationJson::FileStorage {
+                storage_service_id,
+                folder,
+                launch_path,
+            } => {
+                form.location = "1".into();
+                form.storage_service_id = storage_service_id
+                    .map(|id| id.to_string())
+                    .unwrap_or_default();
+                form.storage_container = text(folder);
+                form.launch_path = text(launch_path);
+            }
+            LocationJson::WebServer { path } => {
+                form.location = "3".into();
+                form.web_path = path.clone();
+            }
+            LocationJson::RemoteUrl { url } => {
+                form.location = "2".into();
+                form.url = url.clone();
+            }
+        }
+    }
+}
+
+/// An API key ("app"). The key itself is never here, only its start.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppJson {
+    pub id: i32,
+    pub name: String,
+    pub description: String,
+    pub is_active: bool,
+    pub location: LocationJson,
+    pub role_id: Option<i32>,
+    /// The start of the key, for telling keys apart (`kw_4fQ9ab`).
+    pub key_prefix: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Until when the key it replaced keeps working, after a roll.
+    pub previous_key_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<&App> for AppJson {
+    fn from(app: &App) -> Self {
+        AppJson {
+            id: app.id,
+            name: app.name.clone(),
+            description: app.description.clone(),
+            is_active: app.is_active,
+            location: LocationJson::from(&app.location),
+            role_id: app.role_id,
+            key_prefix: app.key_prefix.clone(),
+            expires_at: app.expires_at.map(utc),
+            previous_key_expires_at: app.previous_key_expires_at.map(utc),
+            created_at: utc(app.created_at),
+            last_used_at: app.last_used_at.map(utc),
+        }
+    }
+}
+
+/// An app with its new key: the one answer that holds a key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppWithKey {
+    #[serde(flatten)]
+    pub app: AppJson,
+    /// The whole key. Store it now: keyward keeps only its hash.
+    pub key: String,
+}
+
+/// One row of the list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppSummary {
+    pub id: i32,
+    pub name: String,
+    pub description: String,
+    pub is_active: bool,
+    pub key_prefix: String,
+    pub role_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<ListedApp> for AppSummary {
+    fn from(app: ListedApp) -> Self {
+        AppSummary {
+            id: app.id,
+            name: app.name,
+            description: app.description,
+            is_active: app.is_active,
+            key_prefix: app.key_prefix,
+            role_name: app.role_name,
+            created_at: utc(app.created_at),
+            last_used_at: app.last_used_at.map(utc),
+            expires_at: app.expires_at.map(utc),
+        }
+    }
+}
+
+/// A page of the list, and the URLs of the pages beside it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppList {
+    pub apps: Vec<AppSummary>,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusParam {
+    All,
+    Active,
+    Inactive,
+    Expired,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortParam {
+    Name,
+    Created,
+    LastUsed,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DirParam {
+    Asc,
+    Desc,
+}
+
+/// What the list can be asked for, as on the API Keys page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Searched for in names and descriptions.
+    #[param(max_length = 255)]
+    pub q: Option<String>,
+    #[param(inline)]
+    pub status: Option<StatusParam>,
+    #[param(inline)]
+    pub sort: Option<SortParam>,
+    #[param(inline)]
+    pub dir: Option<DirParam>,
+    /// From 1 to 100; 50 unless asked.
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+    /// The page after this cursor (from `next`).
+    pub after: Option<String>,
+    /// The page before this cursor (from `previous`).
+    pub before: Option<String>,
+}
+
+impl ListParams {
+    /// The list these parameters ask for, or what is wrong with them.
+    fn query(&self) -> Result<ListQuery, AppError> {
+        let bad = |message: &str| AppError::api(StatusCode::BAD_REQUEST, message);
+        let mut query = ListQuery::parse(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("q", self.q.as_deref().unwrap_or_default())
+                .finish(),
+        );
+        query.status = match self.status {
+            None | Some(StatusParam::All) => Status::All,
+            Some(StatusParam::Active) => Status::Active,
+            Some(StatusParam::Inactive) => Status::Inactive,
+            Some(StatusParam::Expired) => Status::Expired,
+        };
+        query.sort = match self.sort {
+            None | Some(SortParam::Name) => Sort::Name,
+            Some(SortParam::Created) => Sort::Created,
+            Some(SortParam::LastUsed) => Sort::LastUsed,
+        };
+        query.dir = match self.dir {
+            None | Some(DirParam::Asc) => Direction::Asc,
+            Some(DirParam::Desc) => Direction::Desc,
+        };
+        query.per_page = crate::paging::requested_per_page(self.per_page).map_err(bad)?;
+        let cursor = |text: &str| {
+            parse_cursor(text, query.sort).ok_or_else(|| {
+                bad("The cursor is not one of this list's: take it from next or previous.")
+            })
+        };
+        query.page = match (&self.after, &self.before) {
+            (Some(_), Some(_)) => {
+                return Err(bad("Ask for the page after or before a cursor, not both."));
+            }
+            (Some(after), None) => Page::After(cursor(after)?),
+            (None, Some(before)) => Page::Before(cursor(before)?),
+            (None, None) => Page::First,
+        };
+        Ok(query)
+    }
+}
+
+const BASE: &str = "/api/v1/apps";
+
+/// The list of API keys, a page at a time.
+#[utoipa::path(get, operation_id = "list_apps", path = "/api/v1/apps", tag = "apps", params(ListParams),
+    responses((status = 200, body = AppList), (status = 400, body = ApiErrorBody),
+              (status = 401, body = ApiErrorBody)),
+    security(("token" = [])))]
+pub async fn list(
+    _caller: ApiCaller,
+    params: web::Query<ListParams>,
+    pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
+) -> Result<HttpResponse, AppError> {
+    let query = params.query()?;
+    let now = clock.now();
+    let page = {
+        let query = query.clone();
+        db::run(&pool, move |conn| list::page(conn, &query, now)).await??
+    };
+    let link = |app: Option<&ListedApp>, to: fn(super::domain::listing::Cursor) -> Page| {
+        app.map(|app| query.url_at(BASE, &to(cursor_of(app, query.sort))))
+    };
+    let previous = link(page.rows.first(), Page::Before).filter(|_| page.has_previous);
+    let next = link(page.rows.last(), Page::After).filter(|_| page.has_next);
+    Ok(HttpResponse::Ok().json(AppList {
+        apps: page.rows.into_iter().map(AppSummary::from).collect(),
+        previous,
+        next,
+    }))
+}
+
+/// A field the client may leave out (unchanged) or set to `null` (cleared).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A new API key. Only `name` is required: a key is active, needs no
+/// storage and has no role and no expiry unless told otherwise.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAppJson {
+    #[schema(min_length = 1, max_length = 64)]
+    pub name: String,
+    #[serde(default)]
+    #[schema(max_length = 255)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default)]
+    pub location: Option<LocationJson>,
+    #[serde(default)]
+    pub role_id: Option<i64>,
+    /// RFC 3339, in the future.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+/// Changes to an API key: what is left out stays as it is; `role_id` and
+/// `expires_at` set to `null` are cleared.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppPatchJson {
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 64)]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 255)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default)]
+    pub location: Option<LocationJson>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub role_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<Option<String>>,
+}
+
+/// The request's field that a form field stands for.
+fn field_name(form_field: &str) -> String {
+    match form_field {
+        "location" => "location.type",
+        "storage_service_id" => "location.storage_service_id",
+        "storage_container" => "location.folder",
+        "launch_path" => "location.launch_path",
+        "web_path" => "location.path",
+        "url" => "location.url",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn invalid(errors: &FieldErrors) -> AppError {
+    AppError::invalid(errors.iter(), field_name)
+}
+
+/// Sets the form's expiry from an API time (`None`: no expiry), or says why not.
+fn set_expiry(form: &mut AppForm, expires_at: Option<&str>, errors: &mut FieldErrors) {
+    form.expires_at = match expires_at.map(api::parse_time) {
+        None => String::new(),
+        Some(Ok(at)) => at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        Some(Err(message)) => {
+            errors.add("expires_at", message);
+            String::new()
+        }
+    };
+}
+
+/// Parses the form, with what the API found wrong before it.
+fn parse(form: &AppForm, mut errors: FieldErrors) -> Result<NewApp, AppError> {
+    match NewApp::parse(form) {
+        Ok(app) if errors.is_empty() => Ok(app),
+        Ok(_) => Err(invalid(&errors)),
+        Err(more) => {
+            for (field, message) in more.iter() {
+                errors.add(field, message);
+            }
+            Err(invalid(&errors))
+        }
+    }
+}
+
+/// A refused write as the API says it.
+fn write_refused(error: write::InsertError) -> AppError {
+    match write_errors(error) {
+        Ok(errors) => invalid(&errors),
+        Err(error) => error,
+    }
+}
+
+async fn find(pool: &DbPool, id: i32) -> Result<App, AppError> {
+    db::run(pool, move |conn| queries::find(conn, id))
+        .await??
+        .ok_or_else(|| api::not_found("API key", id))
+}
+
+/// Creates an API key; the answer holds the key, once.
+#[utoipa::path(post, operation_id = "create_app", path = "/api/v1/apps", tag = "apps", request_body = NewAppJson,
+    responses((status = 201, body = AppWithKey), (status = 400, body = ApiErrorBody),
+              (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+              (status = 422, body = ApiErrorBody)),
+    security(("token" = [])))]
+pub async fn create(
+    caller: ApiCaller,
+    body: api::Body<NewAppJson>,
+    pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.0;
+    let now = clock.now();
+    let mut errors = FieldErrors::default();
+    let mut form = AppForm::new_app();
+    form.name = body.name;
+    form.description = body.description.unwrap_or_default();
+    form.is_active = body.is_active.unwrap_or(true).then(|| "true".into());
+    body.location.unwrap_or(LocationJson::None).fill(&mut form);
+    form.role_id = body.role_id.map(|id| id.to_string()).unwrap_or_default();
+    set_expiry(&mut form, body.expires_at.as_deref(), &mut errors);
+    let app = parse(&form, errors)?;
+    if app.expires_at.is_some_and(|at| at <= now) {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "expires_at",
+            "The expiry of a new key must be in the future",
+        );
+        return Err(invalid(&errors));
+    }
+    let (app_id, key) = insert_with_new_key(&pool, app, caller.actor(), now)
+        .await?
+        .map_err(write_refused)?;
+    log::info!(
+        "administrator {} created app {app_id} through the API",
+        caller.admin_id
+    );
+    with_key(&pool, app_id, &key).await
+}
+
+async fn with_key(pool: &DbPool, id: i32, key: &ApiKey) -> Result<HttpResponse, AppError> {
+    let app = find(pool, id).await?;
+    Ok(api::created(&AppWithKey {
+        app: AppJson::from(&app),
+        key: key.expose().to_owned(),
+    }))
+}
+
+/// One API key.
+#[utoipa::path(get, operation_id = "get_app", path = "/api/v1/apps/{id}", tag = "apps",
+    params(("id" = i32, Path, description = "The key's id")),
+    responses((status = 200, body = AppJson), (status = 401, body = ApiErrorBody),
+              (status = 404, body = ApiErrorBody)),
+    security(("token" = [])))]
+pub async fn get(
+    _caller: ApiCaller,
+    path: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, AppError> {
+    let app = find(&pool, api::path_id(&path, "API key")?).await?;
+    Ok(HttpResponse::Ok().json(AppJson::from(&app)))
+}
+
+/// Changes some fields of an API key; the others stay.
+#[utoipa::path(patch, operation_id = "update_app", path = "/api/v1/apps/{id}", tag = "apps", request_body = AppPatchJson,
+    params(("id" = i32, Path, description = "The key's id")),
+    responses((status = 200, body = AppJson), (status = 400, body = ApiErrorBody),
+              (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+              (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)),
+    security(("token" = [])))]
+pub async fn update(
+    caller: ApiCaller,
+    path: web::Path<String>,
+    body: api::Body<AppPatchJson>,
+    pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
+) -> Result<HttpResponse, AppError> {
+    let id = api::path_id(&path, "API key")?;
+    let stored = find(&pool, id).await?;
+    let body = body.0;
+    let mut errors = FieldErrors::default();
+    let mut form = AppForm::from_stored(&stored);
+    if let Some(name) = body.name {
+        form.name = name;
+    }
+    if let Some(description) = body.description {
+        form.description = description;
+    }
+    if let Some(active) = body.is_active {
+        form.is_active = active.then(|| "true".into());
+    }
+    if let Some(location) = &body.location {
+        location.fill(&mut form);
+    }
+    if let Some(role_id) = body.role_id {
+        form.role_id = role_id.map(|id| id.to_string()).unwrap_or_default();
+    }
+    match body.expires_at {
+        Some(expires_at) => set_expiry(&mut form, expires_at.as_deref(), &mut errors),
+        // Kept to the second, not the form's minute.
+        None => {
+            form.expires_at = stored
+                .expires_at
+                .map(|at| at.format("%Y-%m-%dT%H:%M:%S").to_string())
+                .unwrap_or_default()
+        }
+    }
+    let app = parse(&form, errors)?;
+    let (actor, now) = (caller.actor(), clock.now());
+    let updated = db::run(&pool, move |conn| {
+        write::update(conn, id, &app, &actor, now)
+    })
+    .await?
+    .map_err(write_refused)?;
+    if !updated {
+        return Err(api::not_found("API key", id));
+    }
+    let app = find(&pool, id).await?;
+    Ok(HttpResponse::Ok().json(AppJson::from(&app)))
+}
+
+/// Deletes an API key; it stops working at once.
+#[utoipa::path(delete, operation_id = "delete_app", path = "/api/v1/apps/{id}", tag = "apps",
+    params(("id" = i32, Path, description = "The key's id")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ApiErrorBody),
+              (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)),
+    security(("token" = [])))]
+pub async fn delete(
+    caller: ApiCaller,
+    path: web::Path<String>,
+    pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
+) -> Result<HttpResponse, AppError> {
+    let id = api::path_id(&path, "API key")?;
+    let (actor, now) = (caller.actor(), clock.now());
+    db::run(&pool, move |conn| write::delete(conn, id, &actor, now))
+        .await??
+        .ok_or_else(|| api::not_found("API key", id))?;
+    Ok(api::no_content())
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub enum GraceParam {
+    #[serde(rename = "now")]
+    Now,
+    #[serde(rename = "1h")]
+    OneHour,
+    #[serde(rename = "24h")]
+    OneDay,
+    #[serde(rename = "7d")]
+    SevenDays,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollJson {
+    /// How long the old key keeps working: `now`, `1h`, `24h` or `7d`.
+    pub grace: GraceParam,
+}
+
+/// Replaces an API key's key; the answer holds the new key, once.
+#[utoipa::path(post, operation_id = "roll_app_key", path = "/api/v1/apps/{id}/roll", tag = "apps", request_body = RollJson,
+    params(("id" = i32, Path, description = "The key's id")),
+    responses((status = 201, body = AppWithKey), (status = 400, body = ApiErrorBody),
+              (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+              (status = 404, body = ApiErrorBody)),
+    security(("token" = [])))]
+pub async fn roll(
+    caller: ApiCaller,
+    path: web::Path<String>,
+    body: api::Body<RollJson>,
+    pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
+) -> Result<HttpResponse, AppError> {
+    let id = api::path_id(&path, "API key")?;
+    let grace = match body.0.grace {
+        GraceParam::Now => Grace::AtOnce,
+        GraceParam::OneHour => Grace::OneHour,
+        GraceParam::OneDay => Grace::OneDay,
+        GraceParam::SevenDays => Grace::SevenDays,
+    };
+    let key = ApiKey::generate();
+    let now = clock.now();
+    let old_key_until: Option<NaiveDateTime> = grace.period().map(|period| now + period);
+    let actor = caller.actor();
+    let rolled = {
+        let key = key.clone();
+        db::run(&pool, move |conn| {
+            write::roll(conn, id, &key, old_key_until, &actor, now)
+        })
+        .await??
+    };
+    if !rolled {
+        return Err(api::not_found("API key", id));
+    }
+    log::info!(
+        "administrator {} rolled the key of app {id} through the API",
+        caller.admin_id
+    );
+    with_key(&pool, id, &key).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateJson {
+    /// The copy's name.
+    #[schema(min_length = 1, max_length = 64)]
+    pub name: String,
+}
+
+/// Copies an API key under a new name, with a key of its own (in the answer,
+/// once), the same location, role and active state, and no expiry.
+#[utoipa::path(post, operation_id = "duplicate_app", path = "/api/v1/apps/{id}/duplicate", tag = "apps", request_body = DuplicateJson,
+    params(("id" = i32, Path, description = "The key's id")),
+    responses((status = 201, body = AppWithKey), (status = 400, body = ApiErrorBody),
+              (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+              (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody,
+               description = "The original's settings are no longer valid"),
+              (status = 422, body = ApiErrorBody)),
+    security(("token" = [])))]
+pub async fn duplicate(
+    caller: ApiCaller,
+    path: web::Path<String>,
+    body: api::Body<DuplicateJson>,
+    pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
+) -> Result<HttpResponse, AppError> {
+    let id = api::path_id(&path, "API key")?;
+    let original = find(&pool, id).await?;
+    let mut copy = AppForm::from_stored(&original);
+    copy.expires_at = String::new();
+    copy.name = body.0.name;
+    copy.description = copied_description(&original.description);
+    let app = match NewApp::parse(&copy) {
+        Ok(app) => app,
+        Err(errors) if errors.has("name") => return Err(invalid(&errors)),
+        Err(_) => {
+            return Err(AppError::api(
+                StatusCode::CONFLICT,
+                "The original's settings are no longer valid (was its storage service deleted?). Change it first.",
+            ));
+        }
+    };
+    let (new_id, key) = insert_with_new_key(&pool, app, caller.actor(), clock.now())
+        .await?
+        .map_err(write_refused)?;
+    with_key(&pool, new_id, &key).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveJson {
+    pub active: bool,
+}
+
+/// Turns an API key on or off (its Active switch).
+#[utoipa::path(put, operation_id = "set_app_active", path = "/api/v1/apps/{id}/active", tag = "apps", request_body = ActiveJson,
+    params(("id" = i32, Path, description = "The key's id")),
+    responses((status = 200, body = AppJson), (status = 400, body = ApiErrorBody),
+              (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+              (status = 404, body = ApiErrorBody)),
+    security(("token" = [])))]
+pub async fn set_active(
+    caller: ApiCaller,
+    path: web::Path<String>,
+    body: api::Body<ActiveJson>,
+    pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
+) -> Result<HttpResponse, AppError> {
+    let id = api::path_id(&path, "API key")?;
+    let (active, actor, now) = (body.0.active, caller.actor(), clock.now());
+    let found = db::run(&pool, move |conn| {
+        write::set_active(conn, id, active, &actor, now)
+    })
+    .await??;
+    if !found {
+        return Err(api::not_found("API key", id));
+    }
+    let app = find(&pool, id).await?;
+    Ok(HttpResponse::Ok().json(AppJson::from(&app)))
+}

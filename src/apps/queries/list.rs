@@ -1,0 +1,458 @@
+//! The API Keys list: one page as its URL asks for it, by keyset pagination
+//! (`crate::paging`). Each range query seeks into an index on the sort column
+//! (see the `apps_list_indexes` migration) and reads about one page of it,
+//! however many apps there are; nothing counts rows. The status filter has
+//! indexes led by `is_active`, so it seeks too.
+//!
+//! Search is a substring match on name and description that ignores the case
+//! of the ASCII letters A–Z and of nothing else (`mobile` finds `MoBiLe`, `Ä`
+//! finds `Ä` but not `ä`), alike on both backends: that is what SQLite's LIKE
+//! does, and on PostgreSQL the columns are lowered under the "C" collation,
+//! which folds the same letters whatever the database's locale. `%`, `_`, `\`
+//! and quotes are searched for as themselves.
+//!
+//! A trigram index (the `apps_search` migration) finds the few apps that hold
+//! a search of 3 or more characters without reading the others. On SQLite it
+//! is an FTS5 table, asked first: when at most [`MAX_CANDIDATES`] apps may
+//! match, each range query looks up just those by id and sorts them, however
+//! many apps there are. The candidates only narrow the search: each is still
+//! tested by the LIKE, so FTS5's own case folding (its trigrams fold Unicode
+//! case) never changes what is found. On PostgreSQL they are GIN indexes
+//! (pg_trgm) on the very expressions the LIKE tests, and its planner chooses
+//! between them and the walk by its statistics.
+//!
+//! Otherwise — a search of 1 or 2 characters, which no trigram serves, or one
+//! that more apps may match — the search walks the sort index in order,
+//! tests each app and stops at `per_page + 1` matches. That is cheap when the
+//! search matches many apps spread through the list (as the first letters
+//! typed do); it reads far when its matches all sort late, and all apps once
+//! when a 1 or 2 character search matches nothing. The name indexes hold the
+//! description, so on SQLite that pass reads only the index (about 15 ms for
+//! 100,000 apps).
+//!
+//! The walk reads ids only, which SQLite answers from the index alone (it
+//! would not pick the covering index if the other columns were asked for), and
+//! the page's rows are read by id afterwards.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
+
+use crate::apps::domain::listing::{ListQuery, ListedApp, Sort, SortValue, Status};
+use crate::db::{DbConn, MultiBackend};
+use crate::paging::{self, Key, Range, Slice};
+use crate::schema::{apps, roles};
+
+/// One page of the list as `query` asks for it; `now` decides which keys
+/// count as expired for the "Expired" filter.
+pub fn page(
+    conn: &mut DbConn,
+    query: &ListQuery,
+    now: NaiveDateTime,
+) -> QueryResult<Slice<ListedApp>> {
+    let search = search(conn, &query.q)?;
+    let ids = paging::page(
+        &query.page,
+        query.sort.column(),
+        query.dir,
+        query.per_page,
+        |range, ascending, limit| {
+            range_ids(conn, query, search.as_ref(), now, range, ascending, limit)
+        },
+    )?;
+    Ok(Slice {
+        rows: items(conn, &ids.rows)?,
+        has_previous: ids.has_previous,
+        has_next: ids.has_next,
+    })
+}
+
+#[derive(Queryable)]
+struct ListRow {
+    id: i32,
+    name: String,
+    description: String,
+    is_active: bool,
+    key_prefix: String,
+    created_at: NaiveDateTime,
+    last_used_at: Option<NaiveDateTime>,
+    role_name: Option<String>,
+    expires_at: Option<NaiveDateTime>,
+}
+
+/// The list rows of `ids`, in that order (an app deleted meanwhile is left out).
+pub(super) fn items(conn: &mut DbConn, ids: &[i32]) -> QueryResult<Vec<ListedApp>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<ListRow> = apps::table
+        .left_join(roles::table)
+        .filter(apps::id.eq_any(ids))
+        .select((
+            apps::id,
+            apps::name,
+            apps::description,
+            apps::is_active,
+            apps::key_prefix,
+            apps::created_at,
+            apps::last_used_at,
+            roles::name.nullable(),
+            apps::expires_at,
+        ))
+        .load(conn)?;
+    let position: std::collections::HashMap<i32, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut items: Vec<ListedApp> = rows
+        .into_iter()
+        .map(|row| ListedApp {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            is_active: row.is_active,
+            key_prefix: row.key_prefix,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            role_name: row.role_name,
+            expires_at: row.expires_at,
+        })
+        .collect();
+    items.sort_by_key(|item| position.get(&item.id).copied());
+    Ok(items)
+}
+
+/// `select.order((column.asc(), ...))`, or `.desc()` when not ascending.
+macro_rules! ordered {
+    ($select:expr, $ascending:expr, $($column:expr),+) => {
+        if $ascending {
+            $select.order(($($column.asc(),)+))
+        } else {
+            $select.order(($($column.desc(),)+))
+        }
+    };
+}
+
+/// The most apps a search reads from the trigram index. A search that may
+/// match more goes by the walk instead: at least one app in a thousand holds
+/// it (at a million apps), and those are likely to fill a page soon.
+/// Fewer, and reading them all (a lookup by id each, per range) is cheaper
+/// than walking to them.
+const MAX_CANDIDATES: usize = 1_000;
+
+/// A search as the range queries run it.
+struct Search {
+    /// The `%…%` LIKE pattern every app shown must match.
+    pattern: String,
+    /// The only apps that may match, when the trigram index could tell;
+    /// `None`: every app the walk reads is tested.
+    candidates: Option<Vec<i32>>,
+}
+
+/// The search of `q`, with its candidates when the trigram index has few;
+/// `None` when not searching.
+fn search(conn: &mut DbConn, q: &str) -> QueryResult<Option<Search>> {
+    if q.is_empty() {
+        return Ok(None);
+    }
+    let candidates = match conn {
+        // A trigram index finds nothing shorter than a trigram.
+        DbConn::Sqlite(sqlite) if q.chars().count() >= 3 => candidates(sqlite, q)?,
+        // PostgreSQL's planner weighs the GIN indexes against the walk
+        // itself, from the statistics it keeps on the indexed expressions
+        // (it takes the indexes for a rare search, the walk for a common one
+        // or a short one), so it is handed the LIKE alone.
+        _ => None,
+    };
+    Ok(Some(Search {
+        pattern: like_pattern(q),
+        candidates,
+    }))
+}
+
+/// The `%…%` LIKE pattern of a search: ASCII letters lower-cased (the
+/// columns are compared lower-cased, or with ASCII case ignored) and LIKE's
+/// wildcards escaped by `\`, the escape character of both backends' LIKE.
+fn like_pattern(q: &str) -> String {
+    let mut pattern = String::with_capacity(q.len() + 2);
+    pattern.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c.to_ascii_lowercase());
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// An FTS5 query for `q` as one phrase: every character its own (inside
+/// double quotes only a double quote is special, and it is doubled). The
+/// trigram tokenizer turns the phrase into its trigrams in order, so it
+/// matches an app holding `q` in its name or description, whatever the case.
+fn fts_phrase(q: &str) -> String {
+    format!("\"{}\"", q.replace('"', "\"\""))
+}
+
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = Integer)]
+    id: i32,
+}
+
+/// Up to [`MAX_CANDIDATES`] apps that may hold `q` (of 3 or more
+/// characters), by the FTS5 trigram index alone; `None` when more may.
+fn candidates(conn: &mut SqliteConnection, q: &str) -> QueryResult<Option<Vec<i32>>> {
+    let limit = i64::try_from(MAX_CANDIDATES + 1).unwrap_or(i64::MAX);
+    let ids: Vec<i32> =
+        diesel::sql_query("SELECT rowid AS id FROM apps_search WHERE apps_search MATCH ? LIMIT ?")
+            .bind::<Text, _>(fts_phrase(q))
+            .bind::<BigInt, _>(limit)
+            .load::<Candidate>(conn)?
+            .into_iter()
+            .map(|candidate| candidate.id)
+            .collect();
+    Ok((ids.len() <= MAX_CANDIDATES).then_some(ids))
+}
+
+/// A condition on apps, as the range queries combine them.
+type Condition = Box<dyn BoxableExpression<apps::table, MultiBackend, SqlType = Bool>>;
+
+/// The name or the description matches `pattern`, ignoring ASCII case only.
+fn matches(conn: &DbConn, pattern: String) -> Condition {
+    match conn {
+        // SQLite's LIKE ignores ASCII case itself (lower() would hide the
+        // columns from its covering index).
+        DbConn::Sqlite(_) => Box::new(
+            apps::name
+                .like(pattern.clone())
+                .escape('\\')
+                .or(apps::description.like(pattern).escape('\\')),
+        ),
+        // The expressions of the trigram indexes, written out as the
+        // migration does: the "C" collation's lower() folds A–Z only.
+        DbConn::Postgres(_) => Box::new(
+            sql::<Bool>("(lower(apps.name COLLATE \"C\") LIKE ")
+                .bind::<Text, _>(pattern.clone())
+                .sql(" OR lower(apps.description COLLATE \"C\") LIKE ")
+                .bind::<Text, _>(pattern)
+                .sql(")"),
+        ),
+    }
+}
+
+/// `apps.is_active = active`. Among a search's candidates on SQLite, behind a
+/// unary `+`, which keeps the planner from walking the index led by
+/// is_active (without statistics it takes an equality to pick out about ten
+/// rows) instead of looking the candidates up by id.
+fn is_active(conn: &DbConn, among_candidates: bool, active: bool) -> Condition {
+    match conn {
+        DbConn::Sqlite(_) if among_candidates => {
+            Box::new(sql::<Bool>("+apps.is_active = ").bind::<Bool, _>(active))
+        }
+        _ => Box::new(apps::is_active.eq(active)),
+    }
+}
+
+/// `apps.last_used_at IS NULL`, behind a `+` on SQLite among candidates (as
+/// [`is_active`]: half the apps may never have been used).
+fn never_used(conn: &DbConn, among_candidates: bool) -> Condition {
+    match conn {
+        DbConn::Sqlite(_) if among_candidates => {
+            Box::new(sql::<Bool>("+apps.last_used_at IS NULL"))
+        }
+        _ => Box::new(apps::last_used_at.is_null()),
+    }
+}
+
+/// The ids of up to `limit` apps of one range that pass the search and the
+/// status filter, in order.
+fn range_ids(
+    conn: &mut DbConn,
+    query: &ListQuery,
+    search: Option<&Search>,
+    now: NaiveDateTime,
+    range: &Range<SortValue>,
+    ascending: bool,
+    limit: i64,
+) -> QueryResult<Vec<i32>> {
+    let candidates = search.and_then(|search| search.candidates.as_deref());
+    if candidates.is_some_and(<[i32]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    let among = candidates.is_some();
+    let mut select = apps::table
+        .select(apps::id)
+        .limit(limit)
+        .into_boxed::<MultiBackend>();
+    match query.status {
+        Status::All => {}
+        Status::Active => select = select.filter(is_active(conn, among, true)),
+        Status::Inactive => select = select.filter(is_active(conn, among, false)),
+        // Few keys expire, so this walks the sort index like a search does.
+        Status::Expired => select = select.filter(apps::expires_at.le(now)),
+    }
+    if let Some(search) = search {
+        select = select.filter(matches(conn, search.pattern.clone()));
+    }
+    if let Some(ids) = candidates {
+        select = select.filter(apps::id.eq_any(ids));
+    }
+    // Each arm filters and orders by one index: the sort column's or, with a
+    // status filter, the one led by is_active.
+    let select = match (range, query.sort) {
+        (Range::Equal { key, after_id }, _) => {
+            select = match key {
+                Key::Null => select.filter(never_used(conn, among)),
+                Key::Value(SortValue::Time(time)) if query.sort == Sort::Created => {
+                    select.filter(apps::created_at.eq(*time))
+                }
+                Key::Value(SortValue::Time(time)) => select.filter(apps::last_used_at.eq(*time)),
+                Key::Value(SortValue::Name(name)) => select.filter(apps::name.eq(name.clone())),
+            };
+            select = match (after_id, ascending) {
+                (Some(id), true) => select.filter(apps::id.gt(*id)),
+                (Some(id), false) => select.filter(apps::id.lt(*id)),
+                (None, _) => select,
+            };
+            ordered!(select, ascending, apps::id)
+        }
+        // Names are unique, so the name alone orders the list.
+        (Range::Beyond(value), Sort::Name) => {
+            select = match (value, ascending) {
+                (Some(SortValue::Name(name)), true) => select.filter(apps::name.gt(name.clone())),
+                (Some(SortValue::Name(name)), false) => select.filter(apps::name.lt(name.clone())),
+                _ => select,
+            };
+            ordered!(select, ascending, apps::name)
+        }
+        (Range::Beyond(value), Sort::Created) => {
+            select = match (value, ascending) {
+                (Some(SortValue::Time(time)), true) => select.filter(apps::created_at.gt(*time)),
+                (Some(SortValue::Time(time)), false) => select.filter(apps::created_at.lt(*time)),
+                _ => select,
+            };
+            ordered!(select, ascending, apps::created_at, apps::id)
+        }
+        (Range::Beyond(value), Sort::LastUsed) => {
+            select = match (value, ascending) {
+                (Some(SortValue::Time(time)), true) => select.filter(apps::last_used_at.gt(*time)),
+                (Some(SortValue::Time(time)), false) => select.filter(apps::last_used_at.lt(*time)),
+                _ => select.filter(apps::last_used_at.is_not_null()),
+            };
+            ordered!(select, ascending, apps::last_used_at, apps::id)
+        }
+    };
+    select.load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use diesel::Connection;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    use super::*;
+    use crate::apps::domain::{ApiKey, AppLocation, AppName, NewApp};
+    use crate::db::audit::Actor;
+
+    #[test]
+    fn like_patterns_escape_wildcards_and_lower_ascii_letters_only() {
+        assert_eq!(like_pattern("MoBiLe"), "%mobile%");
+        assert_eq!(like_pattern(r"50%_off\now"), r"%50\%\_off\\now%");
+        assert_eq!(like_pattern("ÄPFEL ẞ"), "%Äpfel ẞ%");
+    }
+
+    #[test]
+    fn fts_phrases_hold_every_character_as_itself() {
+        assert_eq!(fts_phrase("mobile"), "\"mobile\"");
+        assert_eq!(fts_phrase(r#"say "hi""#), r#""say ""hi""""#);
+        assert_eq!(fts_phrase("a* OR col:b NEAR("), "\"a* OR col:b NEAR(\"");
+    }
+
+    /// Letters whose case ASCII, Unicode and FTS5 fold differently (dotted
+    /// and dotless i, the Kelvin sign, final sigma, sharp s), and the
+    /// characters LIKE, FTS5 queries and SQL treat specially.
+    const ALPHABET: &[char] = &[
+        'a', 'A', 'i', 'I', 'İ', 'ı', 'k', 'K', '\u{212A}', 'ä', 'Ä', 'ß', 'ẞ', 'σ', 'Σ', 'ς',
+        '😀', '%', '_', '"', '\'', '\\', '*', '-', ' ',
+    ];
+
+    /// On SQLite, a search finds exactly the apps a substring filter that
+    /// ignores ASCII case finds, whatever the trigram index folds.
+    #[test]
+    fn sqlite_search_finds_what_a_substring_filter_finds() {
+        let mut conn = DbConn::establish(":memory:").unwrap();
+        crate::db::run_migrations(&mut conn).unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        let mut stored = Vec::new();
+        for i in 0..80usize {
+            let text: String = (0..3 + i % 9)
+                .map(|j| ALPHABET[(i * 7 + j * j * 5 + j) % ALPHABET.len()])
+                .collect();
+            let name = AppName::parse(&format!("{i}{text}")).unwrap();
+            let description = text.chars().rev().collect::<String>();
+            let app = NewApp {
+                name: name.clone(),
+                description: description.clone(),
+                is_active: true,
+                location: AppLocation::NoStorage,
+                role_id: None,
+                expires_at: None,
+            };
+            let actor = Actor::local(None, "unit test");
+            crate::apps::queries::write::insert(&mut conn, &app, &ApiKey::generate(), &actor, now)
+                .unwrap();
+            stored.push((name.as_str().to_owned(), description));
+        }
+        let substring = (0..stored.len(), 0..12usize, 1..8usize, any::<u64>()).prop_map({
+            let stored = stored.clone();
+            move |(app, start, len, flips)| {
+                let text: Vec<char> = stored[app].0.chars().collect();
+                let start = start.min(text.len() - 1);
+                let end = (start + len).min(text.len());
+                // Some letters in the other case, ASCII or not.
+                (start..end)
+                    .map(|i| match flips >> (i % 64) & 1 {
+                        1 if text[i].is_lowercase() => text[i].to_uppercase().next().unwrap(),
+                        1 => text[i].to_lowercase().next().unwrap(),
+                        _ => text[i],
+                    })
+                    .collect::<String>()
+            }
+        });
+        let anything = proptest::collection::vec(proptest::sample::select(ALPHABET), 1..6)
+            .prop_map(|chars| chars.into_iter().collect::<String>());
+        let conn = RefCell::new(conn);
+        let mut runner = TestRunner::new(Config {
+            cases: 400,
+            ..Config::default()
+        });
+        runner
+            .run(&prop_oneof![substring, anything], |q| {
+                let q = q.trim().to_owned();
+                if q.is_empty() {
+                    return Ok(());
+                }
+                let holds =
+                    |text: &str| text.to_ascii_lowercase().contains(&q.to_ascii_lowercase());
+                let mut expected: Vec<&str> = stored
+                    .iter()
+                    .filter(|(name, description)| holds(name) || holds(description))
+                    .map(|(name, _)| name.as_str())
+                    .collect();
+                expected.sort_unstable();
+                let query = ListQuery {
+                    q: q.clone(),
+                    per_page: 100,
+                    ..ListQuery::default()
+                };
+                let found = page(&mut conn.borrow_mut(), &query, now).unwrap();
+                let found: Vec<&str> = found.rows.iter().map(|app| app.name.as_str()).collect();
+                prop_assert_eq!(found, expected, "q = {:?}", q);
+                Ok(())
+            })
+            .unwrap();
+    }
+}
