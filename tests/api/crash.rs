@@ -11,7 +11,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use keyward::schema::apps;
 
-use crate::helpers::{
+use crate::harness::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Backend, StatusCode, TestDb, TestResponse, eventually, free_port,
 };
 

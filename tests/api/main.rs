@@ -1,27 +1,26 @@
 //! keyward's integration tests: one binary, so the crate is linked once.
 //! Storage tests run on SQLite and on PostgreSQL (`storage_test!`).
+//!
+//! The tests mirror the features in `src/`: `admins`, `apps`, `roles`,
+//! `audit`, `verify`, `ops` and `cli`; `management` is the management API
+//! (`/api/v1/…` with admin API tokens) across them. What cuts across them has its own
+//! modules: `console` (sessions, CSRF, headers, limits, error pages, client
+//! addresses), `bad_input` (properties, by the form attacked), `crash`,
+//! `outage` and `proxies`. The harness they share is in `harness`.
 
 #[macro_use]
-mod helpers;
+mod harness;
 
 mod admins;
 mod apps;
-mod apps_browser;
-mod apps_lifecycle;
-mod apps_list;
 mod audit;
-mod audit_browser;
 mod bad_input;
-mod browser;
 mod cli;
+mod console;
 mod crash;
-mod foundation;
-mod lifecycle_browser;
+mod management;
 mod ops;
 mod outage;
 mod proxies;
-mod security;
-mod throttle;
+mod roles;
 mod verify;
-mod verify_browser;
-mod verify_refusals;

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::helpers::{StatusCode, TestApp, api_client, eventually, skip_or_fail};
+use crate::harness::{StatusCode, TestApp, api_client, eventually, skip_or_fail};
 
 storage_test!(
     livez_and_readyz_answer_without_a_session,
@@ -303,5 +303,7 @@ storage_test!(metrics_count_what_an_operator_watches, |app| async move {
 
 /// A well-formed key that keyward never issued.
 fn keyward_unknown_key() -> String {
-    keyward::apps::key::ApiKey::generate().expose().to_owned()
+    keyward::apps::domain::ApiKey::generate()
+        .expose()
+        .to_owned()
 }

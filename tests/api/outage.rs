@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{
+use crate::harness::{
     StatusCode, TempDir, TestApp, TestDb, TestResponse, api_client, eventually, free_port,
     skip_or_fail,
 };

@@ -8,7 +8,7 @@ use super::{
     ProxyProcess, Refusals, Upstream, example_with, find_binary, guard,
     honours_a_deactivation_within_a_second, passes_only_what_keyward_allows,
 };
-use crate::helpers::{Backend, TempDir, free_port, skip_or_fail, spawn_app_with};
+use crate::harness::{Backend, TempDir, free_port, skip_or_fail, spawn_app_with};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/Caddyfile");
 

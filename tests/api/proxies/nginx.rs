@@ -7,7 +7,7 @@ use super::{
     ProxyProcess, Refusals, Upstream, example_with, find_binary, guard,
     honours_a_deactivation_within_a_second, passes_only_what_keyward_allows,
 };
-use crate::helpers::{
+use crate::harness::{
     Backend, StatusCode, TempDir, api_client, free_port, skip_or_fail, spawn_app_with,
 };
 

@@ -10,7 +10,7 @@ use super::{
     ProxyProcess, Refusals, Upstream, example_with, find_binary, guard,
     honours_a_deactivation_within_a_second, passes_only_what_keyward_allows,
 };
-use crate::helpers::{Backend, TempDir, free_port, skip_or_fail, spawn_app_with};
+use crate::harness::{Backend, TempDir, free_port, skip_or_fail, spawn_app_with};
 
 const STATIC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/traefik.yml");
 const DYNAMIC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/traefik-dynamic.yml");
@@ -44,8 +44,8 @@ async fn start_traefik(keyward: &str, upstream: &str) -> Option<ProxyProcess> {
     let traefik = ProxyProcess::start("traefik", command, dir, port).await;
     // The entry point listens before the file provider's routes are loaded:
     // wait until a request is routed to forward-auth at all.
-    let client = crate::helpers::api_client();
-    crate::helpers::eventually(
+    let client = crate::harness::api_client();
+    crate::harness::eventually(
         std::time::Duration::from_secs(10),
         "traefik to load its routes",
         || {
