@@ -10,8 +10,8 @@
 use anyhow::Context;
 use diesel::Connection;
 use diesel::prelude::*;
+use keyward::apps::domain::ApiKey;
 use keyward::apps::domain::{AppLocation, AppName, NewApp};
-use keyward::apps::key::ApiKey;
 use keyward::schema::apps;
 
 /// Rows per transaction: large enough that SQLite syncs rarely, small enough
@@ -41,7 +41,7 @@ fn main() -> anyhow::Result<()> {
     let admin_id: i32 = admin_id.parse().context("ADMIN_ID must be a number")?;
     let (pool, _) = keyward::db::connect(url, 1)?;
     let mut conn = pool.get()?;
-    let actor = keyward::audit::Actor::local(Some(admin_id), "examples/fill_apps");
+    let actor = keyward::db::audit::Actor::local(Some(admin_id), "examples/fill_apps");
     let start = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(count as i64);
 
     for batch in (0..count).collect::<Vec<_>>().chunks(BATCH) {
@@ -65,7 +65,7 @@ fn main() -> anyhow::Result<()> {
                     expires_at: None,
                 };
                 let created = start + chrono::Duration::minutes(i as i64);
-                let id = keyward::apps::queries::insert(
+                let id = keyward::apps::queries::write::insert(
                     conn,
                     &app,
                     &ApiKey::generate(),

@@ -1,18 +1,24 @@
-//! Benchmark helper for `bench/verify`: fills a keyward database with a service
-//! `db`, a role `bench` allowed GET on `db/*`, and N API keys with that role,
-//! written through keyward's own queries. Each key is printed once, one per
-//! line, to the output file (the benchmark's clients present them).
+//! Benchmark helper for `bench/verify` and `bench/cache`: fills a keyward
+//! database with a service `db`, a role `bench` allowed GET on `db/*`, and N
+//! API keys with that role, written through keyward's own queries a few
+//! thousand to a transaction (a million keys in about a minute). Each key is
+//! printed once, one per line, to the output file (the benchmark's clients
+//! present them).
 //!
 //! Usage: load_keys DATABASE_URL COUNT KEYS_FILE ADMIN_ID
 
 use std::io::Write;
 
 use anyhow::Context;
+use diesel::Connection;
+use keyward::apps::domain::ApiKey;
 use keyward::apps::domain::{AppLocation, AppName, NewApp};
-use keyward::apps::key::ApiKey;
+use keyward::roles::domain::rules::{Component, Rule, Verbs};
 use keyward::roles::domain::{NewRole, RoleName};
-use keyward::roles::rules::{Component, Rule, Verbs};
 use keyward::services::domain::{NewService, ServiceKind, ServiceLabel, ServiceName};
+
+/// Keys per transaction: SQLite syncs once a batch, not once a key.
+const BATCH: usize = 5_000;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -24,7 +30,7 @@ fn main() -> anyhow::Result<()> {
     let (pool, _) = keyward::db::connect(url, 1)?;
     let mut conn = pool.get()?;
     let now = chrono::Utc::now().naive_utc();
-    let actor = keyward::audit::Actor::local(Some(admin_id), "examples/load_keys");
+    let actor = keyward::db::audit::Actor::local(Some(admin_id), "examples/load_keys");
 
     let service = NewService {
         name: ServiceName::parse("db").map_err(anyhow::Error::msg)?,
@@ -49,18 +55,24 @@ fn main() -> anyhow::Result<()> {
     keyward::roles::queries::add_rule(&mut conn, role_id, &rule, &actor, now)?;
 
     let mut out = std::io::BufWriter::new(std::fs::File::create(keys_file)?);
-    for i in 0..count {
-        let key = ApiKey::generate();
-        let app = NewApp {
-            name: AppName::parse(&format!("bench-{i}")).map_err(anyhow::Error::msg)?,
-            description: String::new(),
-            is_active: true,
-            location: AppLocation::NoStorage,
-            role_id: Some(role_id),
-            expires_at: None,
-        };
-        keyward::apps::queries::insert(&mut conn, &app, &key, &actor, now)?;
-        writeln!(out, "{}", key.expose())?;
+    let ids: Vec<usize> = (0..count).collect();
+    for batch in ids.chunks(BATCH) {
+        conn.transaction(|conn| {
+            for i in batch {
+                let key = ApiKey::generate();
+                let app = NewApp {
+                    name: AppName::parse(&format!("bench-{i}")).map_err(anyhow::Error::msg)?,
+                    description: String::new(),
+                    is_active: true,
+                    location: AppLocation::NoStorage,
+                    role_id: Some(role_id),
+                    expires_at: None,
+                };
+                keyward::apps::queries::write::insert(conn, &app, &key, &actor, now)?;
+                writeln!(out, "{}", key.expose())?;
+            }
+            Ok::<_, anyhow::Error>(())
+        })?;
     }
     out.flush()?;
     Ok(())
