@@ -213,29 +213,91 @@ pub fn is_unique_violation(error: &DieselError) -> bool {
     )
 }
 
+/// One gate per SQLite file, by path: the writers of this process queue here,
+/// each woken the moment the one before it is done. SQLite has one writer at
+/// a time anyway, and its own busy handler, which the writers of other
+/// processes still meet, polls with sleeps that grow to 100 ms: under a
+/// steady stream of writes a writer left to it waited half a second and more
+/// (`bench/soak`'s creates).
+fn write_gate(conn: &mut SqliteConnection) -> QueryResult<std::sync::Arc<std::sync::Mutex<()>>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+    #[derive(diesel::QueryableByName)]
+    struct MainFile {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        file: String,
+    }
+    static GATES: LazyLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    let main = diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+        .get_result::<MainFile>(conn)?;
+    let mut gates = GATES.lock().unwrap_or_else(PoisonError::into_inner);
+    // A gate no writer holds goes (tests open thousands of files); the next
+    // writer of that file makes a new one.
+    gates.retain(|_, gate| Arc::strong_count(gate) > 1);
+    Ok(gates.entry(main.file).or_default().clone())
+}
+
+/// The write gate of a SQLite connection outside any transaction; `None` on
+/// PostgreSQL, and inside a transaction (whose outermost write holds the gate
+/// already: it is not re-entrant).
+fn outermost_sqlite_gate(
+    conn: &mut DbConn,
+) -> QueryResult<Option<std::sync::Arc<std::sync::Mutex<()>>>> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(sqlite) = conn else {
+        return Ok(None);
+    };
+    let outermost = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()?
+        .is_none();
+    if !outermost {
+        return Ok(None);
+    }
+    write_gate(sqlite).map(Some)
+}
+
+/// Runs statements that write one by one, outside a transaction (a session
+/// saved, a failed sign-in counted), after this process's earlier writers on
+/// SQLite ([`write_gate`]), so that they too queue instead of meeting SQLite's
+/// busy handler.
+pub fn autocommit_write<R>(
+    conn: &mut DbConn,
+    work: impl FnOnce(&mut DbConn) -> QueryResult<R>,
+) -> QueryResult<R> {
+    let gate = outermost_sqlite_gate(conn)?;
+    let _turn = gate.as_ref().map(|gate| {
+        gate.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
+    work(conn)
+}
+
 /// Runs `work` in a transaction that writes. On SQLite it is `BEGIN
-/// IMMEDIATE`: the write lock is taken at the start and waited for under the
-/// busy timeout. A deferred transaction would take it at its first write, and
-/// SQLite answers "database is locked" at once, without waiting, when that
-/// write has to upgrade a read another writer got in before (the search
-/// index's triggers read before they write, so even a transaction whose first
-/// statement is an INSERT into `apps` meets this). Nested, it is a savepoint
-/// of the transaction around it; on PostgreSQL a plain transaction.
+/// IMMEDIATE`, after this process's earlier writers ([`write_gate`]): the
+/// write lock is taken at the start and waited for under the busy timeout. A
+/// deferred transaction would take it at its first write, and SQLite answers
+/// "database is locked" at once, without waiting, when that write has to
+/// upgrade a read another writer got in before (the search index's triggers
+/// read before they write, so even a transaction whose first statement is an
+/// INSERT into `apps` meets this). Nested, it is a savepoint of the
+/// transaction around it; on PostgreSQL a plain transaction.
 pub fn write<T, E, F>(conn: &mut DbConn, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<DieselError>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let Some(gate) = outermost_sqlite_gate(conn)? else {
+        return conn.transaction(work);
+    };
+    let _turn = gate
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let DbConn::Sqlite(sqlite) = conn else {
         return conn.transaction(work);
     };
-    let outermost = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
-        .transaction_depth()?
-        .is_none();
-    if !outermost {
-        return conn.transaction(work);
-    }
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     // The transaction's state lives in the SQLite connection; the
     // multi-backend manager hands the commit or rollback to it.

@@ -34,6 +34,17 @@ impl DieselSessionStore {
         DieselSessionStore { pool }
     }
 
+    /// As [`Self::with_conn`], for statements that write (after this
+    /// process's earlier writers on SQLite: `db::autocommit_write`).
+    async fn writing<R, F>(&self, work: F) -> anyhow::Result<R>
+    where
+        F: FnOnce(&mut DbConn) -> QueryResult<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.with_conn(move |conn| crate::db::autocommit_write(conn, work))
+            .await
+    }
+
     async fn with_conn<R, F>(&self, work: F) -> anyhow::Result<R>
     where
         F: FnOnce(&mut DbConn) -> QueryResult<R> + Send + 'static,
@@ -105,8 +116,10 @@ pub fn delete_for_admin(conn: &mut DbConn, admin_id: i32) -> QueryResult<usize> 
 
 /// Deletes sessions whose idle time ran out; run periodically.
 pub fn delete_expired(conn: &mut DbConn) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::expires_at.le(Utc::now().naive_utc())))
-        .execute(conn)
+    crate::db::autocommit_write(conn, |conn| {
+        diesel::delete(sessions::table.filter(sessions::expires_at.le(Utc::now().naive_utc())))
+            .execute(conn)
+    })
 }
 
 impl SessionStore for DieselSessionStore {
@@ -138,7 +151,7 @@ impl SessionStore for DieselSessionStore {
         let id = row_id(&key);
         let expires_at = expiry(ttl);
         let admin_id = signed_in_admin(&session_state);
-        self.with_conn(move |conn| {
+        self.writing(move |conn| {
             diesel::insert_into(sessions::table)
                 .values((
                     sessions::id.eq(id),
@@ -165,7 +178,7 @@ impl SessionStore for DieselSessionStore {
         let expires_at = expiry(ttl);
         let admin_id = signed_in_admin(&session_state);
         let updated = self
-            .with_conn(move |conn| {
+            .writing(move |conn| {
                 diesel::update(sessions::table.find(id))
                     .set((
                         sessions::state.eq(state),
@@ -208,10 +221,14 @@ impl SessionStore for DieselSessionStore {
                 .first::<NaiveDateTime>(conn)
                 .optional()?;
             match stored {
-                Some(stored) if stored < fresh_enough => diesel::update(sessions::table.find(&id))
-                    .set(sessions::expires_at.eq(expires_at))
-                    .execute(conn)
-                    .map(|_| ()),
+                Some(stored) if stored < fresh_enough => {
+                    crate::db::autocommit_write(conn, |conn| {
+                        diesel::update(sessions::table.find(&id))
+                            .set(sessions::expires_at.eq(expires_at))
+                            .execute(conn)
+                    })
+                    .map(|_| ())
+                }
                 _ => Ok(()),
             }
         })
@@ -220,7 +237,7 @@ impl SessionStore for DieselSessionStore {
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
         let id = row_id(session_key);
-        self.with_conn(move |conn| diesel::delete(sessions::table.find(id)).execute(conn))
+        self.writing(move |conn| diesel::delete(sessions::table.find(id)).execute(conn))
             .await
             .map(|_| ())
     }

@@ -116,10 +116,12 @@ pub fn find_active(conn: &mut DbConn, id: i32) -> QueryResult<Option<Admin>> {
 }
 
 pub fn record_login(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(admins::table.find(id))
-        .set(admins::last_login_at.eq(now))
-        .execute(conn)
-        .map(|_| ())
+    crate::db::autocommit_write(conn, |conn| {
+        diesel::update(admins::table.find(id))
+            .set(admins::last_login_at.eq(now))
+            .execute(conn)
+    })
+    .map(|_| ())
 }
 
 /// Every administrator, by email.

@@ -42,21 +42,23 @@ pub fn record_failure(
     subjects: &Subjects,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    for (subject, limit) in subjects.each() {
-        record_one(conn, subject, limit, now)?;
-    }
-    // Forgotten failures go, so guessing at made-up emails cannot grow the table.
-    diesel::delete(
-        login_throttle::table
-            .filter(login_throttle::window_started_at.lt(now - WINDOW))
-            .filter(
-                login_throttle::locked_until
-                    .is_null()
-                    .or(login_throttle::locked_until.lt(now)),
-            ),
-    )
-    .execute(conn)?;
-    Ok(())
+    crate::db::autocommit_write(conn, |conn| {
+        for (subject, limit) in subjects.each() {
+            record_one(conn, subject, limit, now)?;
+        }
+        // Forgotten failures go, so guessing at made-up emails cannot grow the table.
+        diesel::delete(
+            login_throttle::table
+                .filter(login_throttle::window_started_at.lt(now - WINDOW))
+                .filter(
+                    login_throttle::locked_until
+                        .is_null()
+                        .or(login_throttle::locked_until.lt(now)),
+                ),
+        )
+        .execute(conn)?;
+        Ok(())
+    })
 }
 
 /// Read, then a conditional write that only lands if nobody else counted in
@@ -111,7 +113,8 @@ fn record_one(conn: &mut DbConn, subject: &str, limit: i32, now: NaiveDateTime) 
 
 /// A successful sign-in forgets its account's failures.
 pub fn record_success(conn: &mut DbConn, subjects: &Subjects) -> QueryResult<()> {
-    diesel::delete(login_throttle::table.find(subjects.account()))
-        .execute(conn)
-        .map(|_| ())
+    crate::db::autocommit_write(conn, |conn| {
+        diesel::delete(login_throttle::table.find(subjects.account())).execute(conn)
+    })
+    .map(|_| ())
 }

@@ -239,15 +239,17 @@ pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<TokenOw
 /// when [`needs_touch`]: on SQLite even an UPDATE that changes nothing takes
 /// the write lock).
 pub fn touch(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(
-        admin_tokens::table.find(id).filter(
-            admin_tokens::last_used_at
-                .is_null()
-                .or(admin_tokens::last_used_at.lt(now - TimeDelta::minutes(1))),
-        ),
-    )
-    .set(admin_tokens::last_used_at.eq(now))
-    .execute(conn)
+    crate::db::autocommit_write(conn, |conn| {
+        diesel::update(
+            admin_tokens::table.find(id).filter(
+                admin_tokens::last_used_at
+                    .is_null()
+                    .or(admin_tokens::last_used_at.lt(now - TimeDelta::minutes(1))),
+            ),
+        )
+        .set(admin_tokens::last_used_at.eq(now))
+        .execute(conn)
+    })
     .map(|_| ())
 }
 
