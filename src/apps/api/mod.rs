@@ -4,265 +4,23 @@
 //! domain types and queries as the pages, with its audit event. A new key is
 //! in the answer to create, roll and duplicate, as `key`, and nowhere else.
 
+mod json;
+
+pub use json::*;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use chrono::NaiveDateTime;
 
-use super::domain::listing::{ListQuery, ListedApp, Page, Sort, Status, cursor_of, parse_cursor};
-use super::domain::{ApiKey, App, AppForm, AppLocation, Grace, NewApp, copied_description};
+use super::domain::listing::{ListedApp, Page, cursor_of};
+use super::domain::{ApiKey, App, AppForm, Grace, NewApp, copied_description};
 use super::pages::{insert_with_new_key, write_errors};
 use super::queries::{self, list, write};
-use crate::api::{self, ApiCaller, utc};
+use crate::api::{self, ApiCaller};
 use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::{ApiErrorBody, AppError};
-use crate::paging::Direction;
 use crate::templates::FieldErrors;
-
-/// Where the application lives ("App Location").
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum LocationJson {
-    /// No storage required: a remote device, client, or desktop.
-    None,
-    /// On a provisioned file storage service. A stored app's service is
-    /// `null` once that service was deleted.
-    FileStorage {
-        storage_service_id: Option<i64>,
-        /// Default `applications`.
-        #[serde(default)]
-        folder: Option<String>,
-        #[serde(default)]
-        launch_path: Option<String>,
-    },
-    /// On this web server.
-    WebServer { path: String },
-    /// On a remote URL (http or https).
-    RemoteUrl { url: String },
-}
-
-impl From<&AppLocation> for LocationJson {
-    fn from(location: &AppLocation) -> Self {
-        match location {
-            AppLocation::NoStorage => LocationJson::None,
-            AppLocation::FileStorage {
-                service_id,
-                folder,
-                launch_path,
-            } => LocationJson::FileStorage {
-                storage_service_id: service_id.map(i64::from),
-                folder: Some(folder.clone()),
-                launch_path: launch_path.clone(),
-            },
-            AppLocation::WebServer { path } => LocationJson::WebServer { path: path.clone() },
-            AppLocation::RemoteUrl { url } => LocationJson::RemoteUrl { url: url.clone() },
-        }
-    }
-}
-
-impl LocationJson {
-    /// Writes this location into the form's fields.
-    fn fill(&self, form: &mut AppForm) {
-        let text = |value: &Option<String>| value.clone().unwrap_or_default();
-        match self {
-            LocationJson::None => form.location = "0".into(),
-            LocationJson::FileStorage {
-                storage_service_id,
-                folder,
-                launch_path,
-            } => {
-                form.location = "1".into();
-                form.storage_service_id = storage_service_id
-                    .map(|id| id.to_string())
-                    .unwrap_or_default();
-                form.storage_container = text(folder);
-                form.launch_path = text(launch_path);
-            }
-            LocationJson::WebServer { path } => {
-                form.location = "3".into();
-                form.web_path = path.clone();
-            }
-            LocationJson::RemoteUrl { url } => {
-                form.location = "2".into();
-                form.url = url.clone();
-            }
-        }
-    }
-}
-
-/// An API key ("app"). The key itself is never here, only its start.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AppJson {
-    pub id: i32,
-    pub name: String,
-    pub description: String,
-    pub is_active: bool,
-    pub location: LocationJson,
-    pub role_id: Option<i32>,
-    /// The start of the key, for telling keys apart (`kw_4fQ9ab`).
-    pub key_prefix: String,
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Until when the key it replaced keeps working, after a roll.
-    pub previous_key_expires_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-}
-
-impl From<&App> for AppJson {
-    fn from(app: &App) -> Self {
-        AppJson {
-            id: app.id,
-            name: app.name.clone(),
-            description: app.description.clone(),
-            is_active: app.is_active,
-            location: LocationJson::from(&app.location),
-            role_id: app.role_id,
-            key_prefix: app.key_prefix.clone(),
-            expires_at: app.expires_at.map(utc),
-            previous_key_expires_at: app.previous_key_expires_at.map(utc),
-            created_at: utc(app.created_at),
-            last_used_at: app.last_used_at.map(utc),
-        }
-    }
-}
-
-/// An app with its new key: the one answer that holds a key.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AppWithKey {
-    #[serde(flatten)]
-    pub app: AppJson,
-    /// The whole key. Store it now: keyward keeps only its hash.
-    pub key: String,
-}
-
-/// One row of the list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AppSummary {
-    pub id: i32,
-    pub name: String,
-    pub description: String,
-    pub is_active: bool,
-    pub key_prefix: String,
-    pub role_name: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-impl From<ListedApp> for AppSummary {
-    fn from(app: ListedApp) -> Self {
-        AppSummary {
-            id: app.id,
-            name: app.name,
-            description: app.description,
-            is_active: app.is_active,
-            key_prefix: app.key_prefix,
-            role_name: app.role_name,
-            created_at: utc(app.created_at),
-            last_used_at: app.last_used_at.map(utc),
-            expires_at: app.expires_at.map(utc),
-        }
-    }
-}
-
-/// A page of the list, and the URLs of the pages beside it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AppList {
-    pub apps: Vec<AppSummary>,
-    pub previous: Option<String>,
-    pub next: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StatusParam {
-    All,
-    Active,
-    Inactive,
-    Expired,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SortParam {
-    Name,
-    Created,
-    LastUsed,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DirParam {
-    Asc,
-    Desc,
-}
-
-/// What the list can be asked for, as on the API Keys page.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Searched for in names and descriptions.
-    #[param(max_length = 255)]
-    pub q: Option<String>,
-    #[param(inline)]
-    pub status: Option<StatusParam>,
-    #[param(inline)]
-    pub sort: Option<SortParam>,
-    #[param(inline)]
-    pub dir: Option<DirParam>,
-    /// From 1 to 100; 50 unless asked.
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-    /// The page after this cursor (from `next`).
-    pub after: Option<String>,
-    /// The page before this cursor (from `previous`).
-    pub before: Option<String>,
-}
-
-impl ListParams {
-    /// The list these parameters ask for, or what is wrong with them.
-    fn query(&self) -> Result<ListQuery, AppError> {
-        let bad = |message: &str| AppError::api(StatusCode::BAD_REQUEST, message);
-        let mut query = ListQuery::parse(
-            &url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("q", self.q.as_deref().unwrap_or_default())
-                .finish(),
-        );
-        query.status = match self.status {
-            None | Some(StatusParam::All) => Status::All,
-            Some(StatusParam::Active) => Status::Active,
-            Some(StatusParam::Inactive) => Status::Inactive,
-            Some(StatusParam::Expired) => Status::Expired,
-        };
-        query.sort = match self.sort {
-            None | Some(SortParam::Name) => Sort::Name,
-            Some(SortParam::Created) => Sort::Created,
-            Some(SortParam::LastUsed) => Sort::LastUsed,
-        };
-        query.dir = match self.dir {
-            None | Some(DirParam::Asc) => Direction::Asc,
-            Some(DirParam::Desc) => Direction::Desc,
-        };
-        query.per_page = crate::paging::requested_per_page(self.per_page).map_err(bad)?;
-        let cursor = |text: &str| {
-            parse_cursor(text, query.sort).ok_or_else(|| {
-                bad("The cursor is not one of this list's: take it from next or previous.")
-            })
-        };
-        query.page = match (&self.after, &self.before) {
-            (Some(_), Some(_)) => {
-                return Err(bad("Ask for the page after or before a cursor, not both."));
-            }
-            (Some(after), None) => Page::After(cursor(after)?),
-            (None, Some(before)) => Page::Before(cursor(before)?),
-            (None, None) => Page::First,
-        };
-        Ok(query)
-    }
-}
 
 const BASE: &str = "/api/v1/apps";
 
@@ -293,57 +51,6 @@ pub async fn list(
         previous,
         next,
     }))
-}
-
-/// A field the client may leave out (unchanged) or set to `null` (cleared).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// A new API key. Only `name` is required: a key is active, needs no
-/// storage and has no role and no expiry unless told otherwise.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewAppJson {
-    #[schema(min_length = 1, max_length = 64)]
-    pub name: String,
-    #[serde(default)]
-    #[schema(max_length = 255)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub is_active: Option<bool>,
-    #[serde(default)]
-    pub location: Option<LocationJson>,
-    #[serde(default)]
-    pub role_id: Option<i64>,
-    /// RFC 3339, in the future.
-    #[serde(default)]
-    pub expires_at: Option<String>,
-}
-
-/// Changes to an API key: what is left out stays as it is; `role_id` and
-/// `expires_at` set to `null` are cleared.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AppPatchJson {
-    #[serde(default)]
-    #[schema(min_length = 1, max_length = 64)]
-    pub name: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 255)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub is_active: Option<bool>,
-    #[serde(default)]
-    pub location: Option<LocationJson>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
-    pub role_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub expires_at: Option<Option<String>>,
 }
 
 /// The request's field that a form field stands for.
@@ -546,25 +253,6 @@ pub async fn delete(
     Ok(api::no_content())
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-pub enum GraceParam {
-    #[serde(rename = "now")]
-    Now,
-    #[serde(rename = "1h")]
-    OneHour,
-    #[serde(rename = "24h")]
-    OneDay,
-    #[serde(rename = "7d")]
-    SevenDays,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RollJson {
-    /// How long the old key keeps working: `now`, `1h`, `24h` or `7d`.
-    pub grace: GraceParam,
-}
-
 /// Replaces an API key's key; the answer holds the new key, once.
 #[utoipa::path(post, operation_id = "roll_app_key", path = "/api/v1/apps/{id}/roll", tag = "apps", request_body = RollJson,
     params(("id" = i32, Path, description = "The key's id")),
@@ -607,14 +295,6 @@ pub async fn roll(
     with_key(&pool, id, &key).await
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DuplicateJson {
-    /// The copy's name.
-    #[schema(min_length = 1, max_length = 64)]
-    pub name: String,
-}
-
 /// Copies an API key under a new name, with a key of its own (in the answer,
 /// once), the same location, role and active state, and no expiry.
 #[utoipa::path(post, operation_id = "duplicate_app", path = "/api/v1/apps/{id}/duplicate", tag = "apps", request_body = DuplicateJson,
@@ -652,12 +332,6 @@ pub async fn duplicate(
         .await?
         .map_err(write_refused)?;
     with_key(&pool, new_id, &key).await
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ActiveJson {
-    pub active: bool,
 }
 
 /// Turns an API key on or off (its Active switch).
