@@ -218,7 +218,8 @@ pub async fn create(
         description: body.description.unwrap_or_default(),
         is_active: body.is_active.unwrap_or(true).then(|| "true".into()),
     };
-    let role = NewRole::parse(&form).map_err(|errors| AppError::invalid(errors.iter(), str::to_owned))?;
+    let role =
+        NewRole::parse(&form).map_err(|errors| AppError::invalid(errors.iter(), str::to_owned))?;
     let (actor, now) = (caller.actor(), clock.now());
     let id = db::run(&pool, move |conn| queries::insert(conn, &role, &actor, now))
         .await?
@@ -255,7 +256,8 @@ pub async fn update(
             .unwrap_or(stored.is_active)
             .then(|| "true".into()),
     };
-    let role = NewRole::parse(&form).map_err(|errors| AppError::invalid(errors.iter(), str::to_owned))?;
+    let role =
+        NewRole::parse(&form).map_err(|errors| AppError::invalid(errors.iter(), str::to_owned))?;
     let (actor, now) = (caller.actor(), clock.now());
     let found = db::run(&pool, move |conn| {
         queries::update(conn, id, &role, &actor, now)
