@@ -63,6 +63,7 @@ fn main() -> anyhow::Result<()> {
                     location: AppLocation::NoStorage,
                     role_id: None,
                     expires_at: None,
+                    allowed_ips: Default::default(),
                 };
                 let created = start + chrono::Duration::minutes(i as i64);
                 let id = keyward::apps::queries::write::insert(

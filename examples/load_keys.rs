@@ -67,6 +67,7 @@ fn main() -> anyhow::Result<()> {
                     location: AppLocation::NoStorage,
                     role_id: Some(role_id),
                     expires_at: None,
+                    allowed_ips: Default::default(),
                 };
                 keyward::apps::queries::write::insert(conn, &app, &key, &actor, now)?;
                 writeln!(out, "{}", key.expose())?;

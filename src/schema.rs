@@ -77,6 +77,7 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         previous_key_hash -> Nullable<Text>,
         previous_key_expires_at -> Nullable<Timestamp>,
+        allowed_ips -> Nullable<Text>,
     }
 }
 

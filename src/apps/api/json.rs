@@ -97,6 +97,9 @@ pub struct AppJson {
     pub expires_at: Option<DateTime<Utc>>,
     /// Until when the key it replaced keeps working, after a roll.
     pub previous_key_expires_at: Option<DateTime<Utc>>,
+    /// The addresses and CIDR ranges the key may be used from; empty: anywhere.
+    #[schema(example = json!(["10.0.0.0/8", "2001:db8::/32"]))]
+    pub allowed_ips: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
 }
@@ -113,6 +116,7 @@ impl From<&App> for AppJson {
             key_prefix: app.key_prefix.clone(),
             expires_at: app.expires_at.map(utc),
             previous_key_expires_at: app.previous_key_expires_at.map(utc),
+            allowed_ips: app.allowed_ips.entries(),
             created_at: utc(app.created_at),
             last_used_at: app.last_used_at.map(utc),
         }
@@ -281,10 +285,16 @@ pub struct NewAppJson {
     /// RFC 3339, in the future.
     #[serde(default)]
     pub expires_at: Option<String>,
+    /// IPv4/IPv6 addresses and CIDR ranges the key may be used from (at
+    /// most 100); left out or empty: anywhere.
+    #[serde(default)]
+    #[schema(max_items = 100, example = json!(["10.0.0.0/8", "2001:db8::/32"]))]
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 /// Changes to an API key: what is left out stays as it is; `role_id` and
-/// `expires_at` set to `null` are cleared.
+/// `expires_at` set to `null` are cleared, `allowed_ips` set to `[]` allows
+/// any address again.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppPatchJson {
@@ -304,6 +314,9 @@ pub struct AppPatchJson {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub expires_at: Option<Option<String>>,
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

@@ -83,6 +83,21 @@ fn set_expiry(form: &mut AppForm, expires_at: Option<&str>, errors: &mut FieldEr
     };
 }
 
+/// The form's "Allowed addresses" from the API's list, one entry an element.
+fn allowed_ips(list: Vec<String>, errors: &mut FieldErrors) -> String {
+    if list.iter().any(|entry| {
+        entry
+            .trim()
+            .contains(|c: char| c == ',' || c.is_whitespace())
+    }) {
+        errors.add(
+            "allowed_ips",
+            "Give each address or range as its own element of the list",
+        );
+    }
+    list.join("\n")
+}
+
 /// Parses the form, with what the API found wrong before it.
 fn parse(form: &AppForm, mut errors: FieldErrors) -> Result<NewApp, AppError> {
     match NewApp::parse(form) {
@@ -133,6 +148,7 @@ pub async fn create(
     body.location.unwrap_or(LocationJson::None).fill(&mut form);
     form.role_id = body.role_id.map(|id| id.to_string()).unwrap_or_default();
     set_expiry(&mut form, body.expires_at.as_deref(), &mut errors);
+    form.allowed_ips = allowed_ips(body.allowed_ips.unwrap_or_default(), &mut errors);
     let app = parse(&form, errors)?;
     if app.expires_at.is_some_and(|at| at <= now) {
         let mut errors = FieldErrors::default();
@@ -208,6 +224,9 @@ pub async fn update(
     }
     if let Some(role_id) = body.role_id {
         form.role_id = role_id.map(|id| id.to_string()).unwrap_or_default();
+    }
+    if let Some(allowed_ips) = body.allowed_ips {
+        form.allowed_ips = self::allowed_ips(allowed_ips, &mut errors);
     }
     match body.expires_at {
         Some(expires_at) => set_expiry(&mut form, expires_at.as_deref(), &mut errors),
@@ -296,7 +315,8 @@ pub async fn roll(
 }
 
 /// Copies an API key under a new name, with a key of its own (in the answer,
-/// once), the same location, role and active state, and no expiry.
+/// once), the same location, role, active state and allowed addresses, and
+/// no expiry.
 #[utoipa::path(post, operation_id = "duplicate_app", path = "/api/v1/apps/{id}/duplicate", tag = "apps", request_body = DuplicateJson,
     params(("id" = i32, Path, description = "The key's id")),
     responses((status = 201, body = AppWithKey), (status = 400, body = ApiErrorBody),

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::allowed_ips::AllowedIps;
 use super::location::AppLocation;
 
 /// An app as stored, its location decoded.
@@ -18,6 +19,8 @@ pub struct App {
     pub expires_at: Option<NaiveDateTime>,
     /// When the key it replaced stops working (set by a roll with a grace period).
     pub previous_key_expires_at: Option<NaiveDateTime>,
+    /// Where it may be used from ("Allowed addresses"); empty: anywhere.
+    pub allowed_ips: AllowedIps,
     pub created_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
 }

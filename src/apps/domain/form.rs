@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
+use super::allowed_ips::AllowedIps;
 use super::app::App;
 use super::location::{AppLocation, DEFAULT_STORAGE_FOLDER, LocationFields};
 use crate::templates::FieldErrors;
@@ -29,6 +30,9 @@ pub struct AppForm {
     pub role_id: String,
     /// "Expires": `YYYY-MM-DDTHH:MM` in UTC (a datetime-local input), or empty.
     pub expires_at: String,
+    /// "Allowed addresses": addresses and CIDR ranges, one a line (or
+    /// separated by commas); empty for anywhere.
+    pub allowed_ips: String,
 }
 
 impl AppForm {
@@ -57,6 +61,7 @@ impl AppForm {
                 .expires_at
                 .map(|at| at.format(EXPIRY_FORMAT).to_string())
                 .unwrap_or_default(),
+            allowed_ips: app.allowed_ips.entries().join("\n"),
         }
     }
 
@@ -107,6 +112,7 @@ pub struct NewApp {
     pub location: AppLocation,
     pub role_id: Option<i32>,
     pub expires_at: Option<NaiveDateTime>,
+    pub allowed_ips: AllowedIps,
 }
 
 impl NewApp {
@@ -123,6 +129,9 @@ impl NewApp {
         let expires_at = parse_expiry(&form.expires_at)
             .map_err(|e| errors.add("expires_at", e))
             .ok();
+        let allowed_ips = AllowedIps::parse(&form.allowed_ips)
+            .map_err(|e| errors.add("allowed_ips", e))
+            .ok();
         let role_id = match form.role_id.trim() {
             "" => Some(None),
             id => id
@@ -131,19 +140,30 @@ impl NewApp {
                 .map_err(|_| errors.add("role_id", "Unknown role"))
                 .ok(),
         };
-        match (name, description, location, role_id, expires_at) {
-            (Some(name), Some(description), Some(location), Some(role_id), Some(expires_at))
-                if errors.is_empty() =>
-            {
-                Ok(NewApp {
-                    name,
-                    description,
-                    is_active: form.is_active.is_some(),
-                    location,
-                    role_id,
-                    expires_at,
-                })
-            }
+        match (
+            name,
+            description,
+            location,
+            role_id,
+            expires_at,
+            allowed_ips,
+        ) {
+            (
+                Some(name),
+                Some(description),
+                Some(location),
+                Some(role_id),
+                Some(expires_at),
+                Some(allowed_ips),
+            ) if errors.is_empty() => Ok(NewApp {
+                name,
+                description,
+                is_active: form.is_active.is_some(),
+                location,
+                role_id,
+                expires_at,
+                allowed_ips,
+            }),
             _ => Err(errors),
         }
     }

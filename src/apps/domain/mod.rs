@@ -2,12 +2,14 @@
 //! Application form and what it becomes once valid, its location, its key
 //! (and how a roll retires the old one), and the list's URL state.
 
+pub mod allowed_ips;
 pub mod app;
 pub mod form;
 pub mod key;
 pub mod listing;
 pub mod location;
 
+pub use self::allowed_ips::AllowedIps;
 pub use self::app::App;
 pub use self::form::{AppForm, AppName, EXPIRY_FORMAT, NewApp, copied_description, parse_expiry};
 pub use self::key::{ApiKey, Grace};

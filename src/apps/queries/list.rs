@@ -400,6 +400,7 @@ mod tests {
                 location: AppLocation::NoStorage,
                 role_id: None,
                 expires_at: None,
+                allowed_ips: Default::default(),
             };
             let actor = Actor::local(None, "unit test");
             crate::apps::queries::write::insert(&mut conn, &app, &ApiKey::generate(), &actor, now)

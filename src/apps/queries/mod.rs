@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::listing::ListedApp;
-use super::domain::{App, AppLocation, StoredLocation};
+use super::domain::{AllowedIps, App, AppLocation, StoredLocation};
 use crate::db::DbConn;
 use crate::schema::{apps, roles, services};
 use crate::services::domain::ServiceKind;
@@ -30,6 +30,7 @@ struct AppRow {
     key_prefix: String,
     expires_at: Option<NaiveDateTime>,
     previous_key_expires_at: Option<NaiveDateTime>,
+    allowed_ips: Option<String>,
     created_at: NaiveDateTime,
     last_used_at: Option<NaiveDateTime>,
 }
@@ -53,6 +54,7 @@ impl AppRow {
             key_prefix: self.key_prefix,
             expires_at: self.expires_at,
             previous_key_expires_at: self.previous_key_expires_at,
+            allowed_ips: AllowedIps::from_stored(self.allowed_ips.as_deref()),
             created_at: self.created_at,
             last_used_at: self.last_used_at,
         }

@@ -71,6 +71,7 @@ struct AppFields<'a> {
     url: Option<&'a str>,
     role_id: Option<i32>,
     expires_at: Option<NaiveDateTime>,
+    allowed_ips: Option<String>,
     updated_at: NaiveDateTime,
     updated_by_id: Option<i32>,
 }
@@ -89,6 +90,7 @@ impl<'a> AppFields<'a> {
             url: location.url,
             role_id: app.role_id,
             expires_at: app.expires_at,
+            allowed_ips: app.allowed_ips.stored(),
             updated_at: now,
             updated_by_id: admin_id,
         }
@@ -174,6 +176,14 @@ pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
     fields.push((
         "Expires",
         app.expires_at.map_or_else(|| "never".into(), time),
+    ));
+    fields.push((
+        "Allowed addresses",
+        if app.allowed_ips.is_empty() {
+            "anywhere".into()
+        } else {
+            app.allowed_ips.to_string()
+        },
     ));
     fields.push(("Key", format!("{}…", app.key_prefix)));
     if let Some(until) = app.previous_key_expires_at {

@@ -263,6 +263,7 @@ fn add_app(app: &TestApp, admin_id: i32, seed: &Seed) -> i32 {
         location: AppLocation::NoStorage,
         role_id: None,
         expires_at: None,
+        allowed_ips: Default::default(),
     };
     let id = keyward::apps::queries::write::insert(
         &mut conn,

@@ -272,6 +272,7 @@ storage_test!(
                     location: keyward::apps::domain::AppLocation::NoStorage,
                     role_id: None,
                     expires_at: None,
+                    allowed_ips: Default::default(),
                 };
                 keyward::apps::queries::write::insert(
                     conn,

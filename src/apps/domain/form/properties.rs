@@ -23,10 +23,11 @@ prop_compose! {
         location in prop_oneof![Just("0".to_owned()), Just("1".to_owned()), Just("2".to_owned()), Just("3".to_owned()), field()],
         storage_service_id in field(), storage_container in field(), launch_path in field(),
         web_path in field(), url in field(), role_id in field(), expires_at in field(),
+        allowed_ips in field(),
     ) -> AppForm {
         AppForm {
             name, description, is_active: active, location, storage_service_id,
-            storage_container, launch_path, web_path, url, role_id, expires_at,
+            storage_container, launch_path, web_path, url, role_id, expires_at, allowed_ips,
         }
     }
 }
@@ -82,12 +83,14 @@ proptest! {
             id: 1, name: app.name.as_str().to_owned(), description: app.description.clone(),
             is_active: app.is_active, location, role_id: app.role_id,
             key_prefix: String::new(), expires_at: app.expires_at, previous_key_expires_at: None,
+            allowed_ips: app.allowed_ips.clone(),
             created_at: NaiveDateTime::default(), last_used_at: None,
         };
         let again = NewApp::parse(&AppForm::from_stored(&row)).unwrap();
         prop_assert_eq!(again.location, app.location);
         prop_assert_eq!(again.name, app.name);
         prop_assert_eq!(again.role_id, app.role_id);
+        prop_assert_eq!(again.allowed_ips, app.allowed_ips);
     }
 }
 

@@ -196,6 +196,7 @@ fn stored(location: AppLocation) -> App {
         key_prefix: String::new(),
         expires_at: None,
         previous_key_expires_at: None,
+        allowed_ips: Default::default(),
         created_at: NaiveDateTime::default(),
         last_used_at: None,
     }
