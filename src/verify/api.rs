@@ -54,6 +54,11 @@ pub struct VerifyRequest {
     component: Option<String>,
     /// `GET` (the default), `POST`, `PUT`, `PATCH` or `DELETE` (needs `service`).
     verb: Option<String>,
+    /// The end client's IPv4 or IPv6 address, for a key with allowed
+    /// addresses; without it, the address of the caller of this endpoint
+    /// (through `--trusted-proxy` proxies) is judged.
+    #[schema(example = "203.0.113.7")]
+    ip: Option<String>,
 }
 
 /// The verdict on a key (and the request, when one was named).
@@ -96,7 +101,17 @@ pub async fn verify(
         service,
         component,
         verb,
+        ip,
     } = body.into_inner();
+    let client = match ip.as_deref().map(str::trim) {
+        None => crate::proxy::client_ip(&req),
+        Some(ip) => Some(ip.parse::<std::net::IpAddr>().map_err(|_| {
+            AppError::api(
+                StatusCode::BAD_REQUEST,
+                "ip must be an IPv4 or IPv6 address, like 203.0.113.7 or 2001:db8::7",
+            )
+        })?),
+    };
     let target = match (
         service
             .map(|s| s.trim().to_owned())
@@ -140,7 +155,7 @@ pub async fn verify(
     };
     // The client did send the field, so an empty key is malformed, not missing.
     let decision = verifier
-        .verify(Some(&key), target.as_ref())
+        .verify(Some(&key), target.as_ref(), client)
         .await
         .map_err(AppError::for_api)?;
     let Decision {
@@ -253,7 +268,11 @@ pub async fn forward_auth(
         verb,
     });
     let decision = verifier
-        .verify(key.as_deref(), target.as_ref())
+        .verify(
+            key.as_deref(),
+            target.as_ref(),
+            crate::proxy::client_ip(&req),
+        )
         .await
         .map_err(AppError::for_api)?;
     let status = match decision.code {
@@ -270,9 +289,11 @@ pub async fn forward_auth(
             ));
         }
         Code::Valid => StatusCode::OK,
-        Code::Inactive | Code::NoRole | Code::RoleInactive | Code::Forbidden => {
-            StatusCode::FORBIDDEN
-        }
+        Code::Inactive
+        | Code::NoRole
+        | Code::RoleInactive
+        | Code::IpNotAllowed
+        | Code::Forbidden => StatusCode::FORBIDDEN,
     };
     if status == StatusCode::OK {
         return Ok(passes(decision.app.as_ref(), decision.role.as_ref()));

@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::{KeyGrant, RoleGrant, ServiceInfo};
+use crate::apps::domain::AllowedIps;
 use crate::db::DbConn;
 use crate::roles::domain::rules::{Component, Rule, Verbs};
 use crate::schema::{apps, role_rules, roles, services};
@@ -21,6 +22,7 @@ type GrantRow = (
         bool,
         Option<NaiveDateTime>,
         Option<NaiveDateTime>,
+        Option<String>,
     ),
     (Option<i32>, Option<String>, Option<bool>),
     // A rule's service (None also for "All services"); a rule row is known by
@@ -37,6 +39,7 @@ fn grant_columns() -> (
         apps::is_active,
         apps::expires_at,
         apps::previous_key_expires_at,
+        apps::allowed_ips,
     ),
     (
         diesel::dsl::Nullable<roles::id>,
@@ -56,6 +59,7 @@ fn grant_columns() -> (
             apps::is_active,
             apps::expires_at,
             apps::previous_key_expires_at,
+            apps::allowed_ips,
         ),
         (
             roles::id.nullable(),
@@ -91,7 +95,7 @@ pub fn load_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<KeyGran
 
 fn grant(rows: Vec<GrantRow>, previous_key: bool) -> Option<KeyGrant> {
     let (
-        (app_id, app_name, app_active, expires_at, previous_until),
+        (app_id, app_name, app_active, expires_at, previous_until, allowed_ips),
         (role_id, role_name, role_active),
         _,
     ) = rows.first().cloned()?;
@@ -126,6 +130,7 @@ fn grant(rows: Vec<GrantRow>, previous_key: bool) -> Option<KeyGrant> {
         role,
         expires_at,
         replaced_until,
+        allowed_ips: AllowedIps::from_stored(allowed_ips.as_deref()),
     })
 }
 

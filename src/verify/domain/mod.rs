@@ -6,11 +6,13 @@
 pub mod extract;
 
 use std::borrow::Cow;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+use crate::apps::domain::AllowedIps;
 use crate::apps::domain::key::KeyFormatError;
 use crate::roles::domain::rules::{Rule, Verb, granted_verbs, normalise_path};
 
@@ -25,11 +27,12 @@ pub enum Code {
     Inactive,
     NoRole,
     RoleInactive,
+    IpNotAllowed,
     Forbidden,
 }
 
 impl Code {
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 10] = [
         Code::Valid,
         Code::Missing,
         Code::Malformed,
@@ -38,6 +41,7 @@ impl Code {
         Code::Inactive,
         Code::NoRole,
         Code::RoleInactive,
+        Code::IpNotAllowed,
         Code::Forbidden,
     ];
 
@@ -52,6 +56,7 @@ impl Code {
             Code::Inactive => "INACTIVE",
             Code::NoRole => "NO_ROLE",
             Code::RoleInactive => "ROLE_INACTIVE",
+            Code::IpNotAllowed => "IP_NOT_ALLOWED",
             Code::Forbidden => "FORBIDDEN",
         }
     }
@@ -85,6 +90,8 @@ pub struct KeyGrant {
     /// Set when the presented key is the app's previous key (rolled over):
     /// when its grace period ends.
     pub replaced_until: Option<NaiveDateTime>,
+    /// Where the key may be used from; empty: anywhere.
+    pub allowed_ips: AllowedIps,
 }
 
 #[derive(Debug, Clone)]
@@ -159,13 +166,16 @@ impl Decision {
 }
 
 /// Judges a known key and, if given, a request against what it grants, at
-/// `now`. `service` is the service the target names, `None` when there is no
-/// such service (ignored without a target). In order: a replaced key past its
-/// grace period, the expiry, the app's Active switch, its role, the role's
-/// Active switch, then the service and the most specific rules.
+/// `now`, for a request from `client` (`None`: an address keyward could not
+/// tell, which no allowed-address list allows). `service` is the service the target
+/// names, `None` when there is no such service (ignored without a target). In
+/// order: a replaced key past its grace period, the expiry, the app's Active
+/// switch, the address the request came from, its role, the role's Active
+/// switch, then the service and the most specific rules.
 pub fn judge(
     grant: &KeyGrant,
     target: Option<&Target>,
+    client: Option<IpAddr>,
     service: Option<ServiceInfo>,
     now: NaiveDateTime,
 ) -> Decision {
@@ -212,6 +222,25 @@ pub fn judge(
         return decide(
             Code::Inactive,
             format!("The app “{}” is inactive.", grant.app_name).into(),
+            None,
+        );
+    }
+    let from_allowed = match client {
+        Some(ip) => grant.allowed_ips.allows(ip),
+        None => grant.allowed_ips.is_empty(),
+    };
+    if !from_allowed {
+        let from = client.map_or_else(
+            || "an address keyward could not tell".to_owned(),
+            |ip| ip.to_canonical().to_string(),
+        );
+        return decide(
+            Code::IpNotAllowed,
+            format!(
+                "The app “{}” may not be used from {from}: its allowed addresses do not include it.",
+                grant.app_name
+            )
+            .into(),
             None,
         );
     }

@@ -1,6 +1,8 @@
 use super::*;
+use crate::apps::domain::AllowedIps;
 use crate::roles::domain::rules::{Component, Verbs};
 use chrono::TimeDelta;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 #[test]
@@ -42,7 +44,13 @@ fn grant() -> KeyGrant {
         })),
         expires_at: None,
         replaced_until: None,
+        allowed_ips: AllowedIps::default(),
     }
+}
+
+/// Where the table's requests come from.
+fn client() -> Option<IpAddr> {
+    Some("192.0.2.10".parse().unwrap())
 }
 
 fn target(service: &str, component: &str, verb: Verb) -> Target {
@@ -221,7 +229,7 @@ fn the_answers_in_order() {
         ),
     ];
     for (grant, target, service, code, says, allowed, why) in cases {
-        let decision = judge(&grant, target, service, now());
+        let decision = judge(&grant, target, client(), service, now());
         assert_eq!(decision.code, code, "{why}: {decision:?}");
         assert!(
             decision.message.contains(says),
@@ -263,7 +271,114 @@ fn a_use_counts_once_the_app_may_use_its_key() {
     let delete = target("db", "x", Verb::Delete);
     let mut inactive = grant();
     inactive.app_active = false;
-    assert!(!judge(&inactive, None, None, now()).counts_as_use());
-    assert!(judge(&grant(), Some(&get), Some(DB), now()).counts_as_use());
-    assert!(judge(&grant(), Some(&delete), Some(DB), now()).counts_as_use());
+    assert!(!judge(&inactive, None, client(), None, now()).counts_as_use());
+    assert!(judge(&grant(), Some(&get), client(), Some(DB), now()).counts_as_use());
+    assert!(judge(&grant(), Some(&delete), client(), Some(DB), now()).counts_as_use());
+}
+
+#[test]
+fn allowed_addresses_are_judged_after_the_key_itself_and_before_its_role() {
+    let get = target("db", "_table/contacts", Verb::Get);
+    let delete = target("db", "_table/contacts", Verb::Delete);
+    let listed = |list: &str, grant: &mut KeyGrant| {
+        grant.allowed_ips = AllowedIps::parse(list).unwrap();
+    };
+    let from = |ip: &str| Some(ip.parse::<IpAddr>().unwrap());
+    let office = {
+        let mut grant = grant();
+        listed("10.0.0.0/8, 2001:db8::/32", &mut grant);
+        grant
+    };
+    // (grant, client, target, code, message contains, why)
+    let cases = [
+        (
+            office.clone(),
+            from("10.1.2.3"),
+            &get,
+            Code::Valid,
+            "allowed",
+            "a listed range",
+        ),
+        (
+            office.clone(),
+            from("2001:db8::7"),
+            &get,
+            Code::Valid,
+            "allowed",
+            "IPv6",
+        ),
+        (
+            office.clone(),
+            from("::ffff:10.1.2.3"),
+            &get,
+            Code::Valid,
+            "allowed",
+            "IPv4 as IPv6",
+        ),
+        (
+            office.clone(),
+            from("203.0.113.9"),
+            &get,
+            Code::IpNotAllowed,
+            "“Mobile” may not be used from 203.0.113.9",
+            "an address not listed",
+        ),
+        (
+            office.clone(),
+            from("203.0.113.9"),
+            &delete,
+            Code::IpNotAllowed,
+            "203.0.113.9",
+            "the address before the rules",
+        ),
+        (
+            office.clone(),
+            None,
+            &get,
+            Code::IpNotAllowed,
+            "an address keyward could not tell",
+            "an unknown address is not a listed one",
+        ),
+        (
+            grant(),
+            None,
+            &get,
+            Code::Valid,
+            "allowed",
+            "no list: any address, even unknown",
+        ),
+        (
+            KeyGrant {
+                app_active: false,
+                ..office.clone()
+            },
+            from("203.0.113.9"),
+            &get,
+            Code::Inactive,
+            "inactive",
+            "the Active switch before the address",
+        ),
+        (
+            KeyGrant {
+                role: None,
+                ..office.clone()
+            },
+            from("203.0.113.9"),
+            &get,
+            Code::IpNotAllowed,
+            "203.0.113.9",
+            "the address before the role",
+        ),
+    ];
+    for (grant, client, target, code, says, why) in cases {
+        let decision = judge(&grant, Some(target), client, Some(DB), now());
+        assert_eq!(decision.code, code, "{why}: {decision:?}");
+        assert!(
+            decision.message.contains(says),
+            "{why}: {}",
+            decision.message
+        );
+    }
+    // A refused address is not a use of the key.
+    assert!(!judge(&office, Some(&get), from("203.0.113.9"), Some(DB), now()).counts_as_use());
 }

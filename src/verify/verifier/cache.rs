@@ -292,6 +292,7 @@ mod tests {
             role: role_id.map(role),
             expires_at: None,
             replaced_until: None,
+            allowed_ips: Default::default(),
         }
     }
 

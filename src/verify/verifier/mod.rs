@@ -27,6 +27,7 @@
 mod cache;
 mod last_used;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -118,9 +119,10 @@ impl Verifier {
         &self,
         presented: Option<&str>,
         target: Option<&Target>,
+        client: Option<IpAddr>,
     ) -> Result<Decision, AppError> {
         let started = Instant::now();
-        let result = self.judge(presented, target).await;
+        let result = self.judge(presented, target, client).await;
         let code = match &result {
             Ok(decision) => decision.code.as_str(),
             Err(AppError::DatabaseUnavailable(_)) => UNAVAILABLE,
@@ -134,6 +136,7 @@ impl Verifier {
         &self,
         presented: Option<&str>,
         target: Option<&Target>,
+        client: Option<IpAddr>,
     ) -> Result<Decision, AppError> {
         let Some(presented) = presented.map(str::trim) else {
             return Ok(Decision::missing());
@@ -149,7 +152,7 @@ impl Verifier {
             Some(target) => self.service(&target.service).await?,
             None => None,
         };
-        let decision = judge(&cached.grant, target, service, self.clock.now());
+        let decision = judge(&cached.grant, target, client, service, self.clock.now());
         if decision.counts_as_use() {
             self.record_use(&cached);
         }

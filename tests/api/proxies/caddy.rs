@@ -6,7 +6,8 @@ use std::process::Command;
 
 use super::{
     ProxyProcess, Refusals, Upstream, example_with, find_binary, guard,
-    honours_a_deactivation_within_a_second, passes_only_what_keyward_allows,
+    honours_a_deactivation_within_a_second, judges_the_address_the_proxy_saw,
+    passes_only_what_keyward_allows,
 };
 use crate::harness::{Backend, TempDir, free_port, skip_or_fail, spawn_app_with};
 
@@ -48,7 +49,9 @@ async fn start_caddy(keyward: &str, upstream: &str) -> Option<ProxyProcess> {
 #[tokio::test]
 async fn caddy_passes_only_what_keyward_allows() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.proxy = Some(keyward::proxy::Proxy::Caddy)
+        s.proxy = Some(keyward::proxy::Proxy::Caddy);
+        // The proxy's reports of client addresses are believed.
+        s.trusted_proxies = keyward::proxy::TrustedProxies::parse("127.0.0.1").unwrap();
     })
     .await
     .unwrap();
@@ -59,5 +62,7 @@ async fn caddy_passes_only_what_keyward_allows() {
         return;
     };
     passes_only_what_keyward_allows("Caddy", Refusals::Passed, &caddy, &upstream, &guarded).await;
+    judges_the_address_the_proxy_saw("Caddy", Refusals::Passed, &caddy, &upstream, &app, &guarded)
+        .await;
     honours_a_deactivation_within_a_second(&caddy, &upstream, &app, &guarded).await;
 }

@@ -24,7 +24,8 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use crate::harness::{TempDir, eventually};
 
 pub use scenario::{
-    Refusals, guard, honours_a_deactivation_within_a_second, passes_only_what_keyward_allows,
+    Refusals, guard, honours_a_deactivation_within_a_second, judges_the_address_the_proxy_saw,
+    passes_only_what_keyward_allows,
 };
 
 /// An executable named `name`, on the PATH or in one of `extra` places.

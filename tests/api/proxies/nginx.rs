@@ -5,7 +5,8 @@ use std::process::Command;
 
 use super::{
     ProxyProcess, Refusals, Upstream, example_with, find_binary, guard,
-    honours_a_deactivation_within_a_second, passes_only_what_keyward_allows,
+    honours_a_deactivation_within_a_second, judges_the_address_the_proxy_saw,
+    passes_only_what_keyward_allows,
 };
 use crate::harness::{
     Backend, StatusCode, TempDir, api_client, free_port, skip_or_fail, spawn_app_with,
@@ -56,7 +57,9 @@ async fn start_nginx(keyward: &str, upstream: &str) -> Option<ProxyProcess> {
 #[tokio::test]
 async fn nginx_passes_only_what_keyward_allows() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.proxy = Some(keyward::proxy::Proxy::Nginx)
+        s.proxy = Some(keyward::proxy::Proxy::Nginx);
+        // The proxy's reports of client addresses are believed.
+        s.trusted_proxies = keyward::proxy::TrustedProxies::parse("127.0.0.1").unwrap();
     })
     .await
     .unwrap();
@@ -75,5 +78,14 @@ async fn nginx_passes_only_what_keyward_allows() {
         .await
         .unwrap();
     assert_ne!(verify.status(), StatusCode::OK);
+    judges_the_address_the_proxy_saw(
+        "nginx",
+        Refusals::StatusOnly,
+        &nginx,
+        &upstream,
+        &app,
+        &guarded,
+    )
+    .await;
     honours_a_deactivation_within_a_second(&nginx, &upstream, &app, &guarded).await;
 }

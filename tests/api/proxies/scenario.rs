@@ -315,3 +315,85 @@ pub async fn honours_a_deactivation_within_a_second(
         "the API saw a refused request"
     );
 }
+
+/// A client of the proxy connecting from `local`, another loopback address
+/// than the proxy's own 127.0.0.1, so that the two can be told apart.
+fn client_from(local: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(local.parse::<std::net::IpAddr>().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("cannot build the HTTP client")
+}
+
+/// With keyward trusting the proxy (`--trusted-proxy 127.0.0.1`), a key's
+/// allowed addresses are judged against the client the proxy saw: from the
+/// listed 127.0.0.2 the request passes, from 127.0.0.3 it is refused with 403,
+/// also when that client writes the listed address into X-Forwarded-For
+/// itself. The key is allowed from anywhere again afterwards.
+pub async fn judges_the_address_the_proxy_saw(
+    name: &str,
+    refusals: Refusals,
+    proxy: &ProxyProcess,
+    upstream: &Upstream,
+    app: &TestApp,
+    guarded: &Guarded,
+) {
+    use crate::management::{Api, expect};
+    use serde_json::json;
+
+    let api = Api::for_app(app, "write").await;
+    let path = format!("/apps/{}", guarded.app_id);
+    expect(
+        &api.patch(&path, &json!({"allowed_ips": ["127.0.0.2"]}))
+            .await,
+        StatusCode::OK,
+    );
+    let contacts = proxy.url("/api/v2/db/_table/contacts");
+    let listed = client_from("127.0.0.2");
+    let other = client_from("127.0.0.3");
+    // Within a second the change is honoured: the other client is refused.
+    let refused = eventually(
+        Duration::from_millis(1200),
+        "the proxy to refuse a client not listed",
+        || async {
+            let response = send(other.get(&contacts).header("X-API-Key", &guarded.key)).await;
+            (response.status != StatusCode::OK).then_some(response)
+        },
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "{name}: {}",
+        refused.body
+    );
+    assert_says(refusals, &refused, "may not be used from 127.0.0.3", name);
+    let seen_before = upstream.seen().len();
+    let spoofed = send(
+        other
+            .get(&contacts)
+            .header("X-API-Key", &guarded.key)
+            .header("X-Forwarded-For", "127.0.0.2")
+            .header("X-Real-IP", "127.0.0.2"),
+    )
+    .await;
+    assert_eq!(
+        spoofed.status,
+        StatusCode::FORBIDDEN,
+        "{name}: a client chose the address keyward judged: {}",
+        spoofed.body
+    );
+    assert_eq!(
+        upstream.seen().len(),
+        seen_before,
+        "{name}: the API saw a refused request"
+    );
+    let passed = send(listed.get(&contacts).header("X-API-Key", &guarded.key)).await;
+    assert_eq!(passed.status, StatusCode::OK, "{name}: {}", passed.body);
+    expect(
+        &api.patch(&path, &json!({"allowed_ips": []})).await,
+        StatusCode::OK,
+    );
+}

@@ -8,7 +8,8 @@ use std::process::Command;
 
 use super::{
     ProxyProcess, Refusals, Upstream, example_with, find_binary, guard,
-    honours_a_deactivation_within_a_second, passes_only_what_keyward_allows,
+    honours_a_deactivation_within_a_second, judges_the_address_the_proxy_saw,
+    passes_only_what_keyward_allows,
 };
 use crate::harness::{Backend, TempDir, free_port, skip_or_fail, spawn_app_with};
 
@@ -63,7 +64,9 @@ async fn start_traefik(keyward: &str, upstream: &str) -> Option<ProxyProcess> {
 #[tokio::test]
 async fn traefik_passes_only_what_keyward_allows() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.proxy = Some(keyward::proxy::Proxy::Traefik)
+        s.proxy = Some(keyward::proxy::Proxy::Traefik);
+        // The proxy's reports of client addresses are believed.
+        s.trusted_proxies = keyward::proxy::TrustedProxies::parse("127.0.0.1").unwrap();
     })
     .await
     .unwrap();
@@ -75,5 +78,14 @@ async fn traefik_passes_only_what_keyward_allows() {
     };
     passes_only_what_keyward_allows("Traefik", Refusals::Passed, &traefik, &upstream, &guarded)
         .await;
+    judges_the_address_the_proxy_saw(
+        "Traefik",
+        Refusals::Passed,
+        &traefik,
+        &upstream,
+        &app,
+        &guarded,
+    )
+    .await;
     honours_a_deactivation_within_a_second(&traefik, &upstream, &app, &guarded).await;
 }

@@ -6,6 +6,7 @@
 //! (also across a failed write), and guarding an API in Chromium. The setup
 //! and the answer checks the tests share are here.
 
+mod allowed_ips;
 mod answers;
 mod browser;
 mod forward_auth;

@@ -191,6 +191,7 @@ storage_test!(
                     location: AppLocation::NoStorage,
                     role_id: Some(s.role),
                     expires_at: None,
+                    allowed_ips: Default::default(),
                 };
                 keyward::apps::queries::write::insert(conn, &new, &key, &actor, now)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
