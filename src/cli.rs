@@ -107,6 +107,11 @@ pub struct ServeArgs {
           default_value_t = crate::config::DEFAULT_SESSION_LIFETIME_HOURS,
           value_parser = parse_lifetime_hours, allow_negative_numbers = true)]
     pub session_lifetime_hours: u64,
+    /// Days before its expiry that a key is flagged on the list and its page; 0 flags none.
+    #[arg(long, env = "KEYWARD_EXPIRY_WARNING_DAYS",
+          default_value_t = crate::config::DEFAULT_EXPIRY_WARNING_DAYS,
+          value_parser = parse_warning_days, allow_negative_numbers = true)]
+    pub expiry_warning_days: u32,
 }
 
 // The value parsers below word their errors to follow the setting's name:
@@ -153,6 +158,10 @@ fn parse_body_timeout(input: &str) -> Result<u64, String> {
 fn parse_lifetime_hours(input: &str) -> Result<u64, String> {
     // A month at most.
     whole_number(input, 1, 720)
+}
+
+fn parse_warning_days(input: &str) -> Result<u32, String> {
+    whole_number(input, 0, 365).map(|n| n as u32)
 }
 
 fn parse_workers(input: &str) -> Result<usize, String> {
@@ -409,6 +418,7 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         body_timeout: Duration::from_secs(args.body_timeout_seconds),
         session_lifetime: Duration::from_secs(args.session_lifetime_hours * 3600),
         wal_checkpoint_interval: Duration::from_secs(60),
+        expiry_warning_days: args.expiry_warning_days,
     };
     let app = Application::build(settings).await.map_err(|error| {
         match error.downcast_ref::<BindError>() {

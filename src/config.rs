@@ -9,6 +9,13 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct ApiBasePath(pub String);
 
+/// How many days before its expiry a key is flagged on the list and its page
+/// (`--expiry-warning-days`); 0 flags none.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpiryWarning(pub u32);
+
+pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 7;
+
 /// The default bound on keys kept in the verification cache: a million keys
 /// with room to spare (the cache's shards fill unevenly). `bench/cache`
 /// measured 230 MiB of heap with 1,000,000 keys cached, about 240 bytes a key.
@@ -48,6 +55,8 @@ pub struct Settings {
     pub session_lifetime: Duration,
     /// How often SQLite's write-ahead log is checkpointed and truncated.
     pub wal_checkpoint_interval: Duration,
+    /// Keys expiring within this many days are flagged; 0 flags none.
+    pub expiry_warning_days: u32,
 }
 
 impl Settings {
@@ -66,6 +75,7 @@ impl Settings {
             proxy: None,
             trusted_proxies: crate::proxy::TrustedProxies::default(),
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECONDS),
+            expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
             session_lifetime: Duration::from_secs(DEFAULT_SESSION_LIFETIME_HOURS * 3600),
             wal_checkpoint_interval: Duration::from_secs(60),
         }

@@ -87,6 +87,8 @@ impl Application {
         let clock = web::Data::new(config.clock.clone());
         let base_path = web::Data::new(ApiBasePath(config.api_base_path.clone()));
         let proxy = web::Data::new(ForwardAuthProxy(config.proxy));
+        let expiry_warning =
+            web::Data::new(crate::config::ExpiryWarning(config.expiry_warning_days));
         let trusted_proxies = web::Data::new(config.trusted_proxies.clone());
         let body_timeout = web::Data::new(crate::http::BodyTimeout(config.body_timeout));
         let session_lifetime = web::Data::new(crate::session::Lifetime(config.session_lifetime));
@@ -143,6 +145,7 @@ impl Application {
                 .app_data(cookie_config.clone())
                 .app_data(verifier_data.clone())
                 .app_data(base_path.clone())
+                .app_data(expiry_warning.clone())
                 .app_data(proxy.clone())
                 .app_data(body_timeout.clone())
                 .app_data(trusted_proxies.clone())

@@ -27,6 +27,11 @@ impl ListedApp {
     pub fn expired_at(&self, now: &NaiveDateTime) -> bool {
         self.expires_at.is_some_and(|at| at <= *now)
     }
+
+    /// "Expires in 3 days" while it expires within `warning_days` of `now`.
+    pub fn expiry_warning(&self, now: &NaiveDateTime, warning_days: &u32) -> Option<String> {
+        super::expiry::warning(self.expires_at, *now, *warning_days)
+    }
 }
 
 /// Longer searches are cut: no name (64) or description (255) is longer.

@@ -4,6 +4,7 @@
 
 pub mod allowed_ips;
 pub mod app;
+pub mod expiry;
 pub mod form;
 pub mod key;
 pub mod listing;

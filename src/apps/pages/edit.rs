@@ -9,7 +9,7 @@ use super::{EditInfo, form_page, write_errors};
 use crate::apps::domain::{AppForm, NewApp};
 use crate::apps::queries::{self, AppDetail, write};
 use crate::clock::SharedClock;
-use crate::config::ApiBasePath;
+use crate::config::{ApiBasePath, ExpiryWarning};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::{path_id, see_other};
@@ -27,10 +27,11 @@ pub async fn edit(
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
     base: web::Data<ApiBasePath>,
+    warning: web::Data<ExpiryWarning>,
 ) -> Result<HttpResponse, AppError> {
     let detail = find(&pool, path_id(&path)?).await?;
     let form = AppForm::from_stored(&detail.app);
-    let info = EditInfo::new(&detail, clock.now(), &base.0);
+    let info = EditInfo::new(&detail, clock.now(), &base.0, warning.0);
     form_page(admin, &pool, form, FieldErrors::default(), Some(info)).await
 }
 
@@ -41,11 +42,12 @@ pub async fn update(
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
     base: web::Data<ApiBasePath>,
+    warning: web::Data<ExpiryWarning>,
 ) -> Result<HttpResponse, AppError> {
     let detail = find(&pool, path_id(&path)?).await?;
     let form = form.into_inner();
     let now = clock.now();
-    let info = EditInfo::new(&detail, now, &base.0);
+    let info = EditInfo::new(&detail, now, &base.0, warning.0);
     let app = match NewApp::parse(&form) {
         Ok(app) => app,
         Err(errors) => return form_page(admin, &pool, form, errors, Some(info)).await,

@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use crate::apps::domain::listing::{ListQuery, ListedApp, Page, cursor_of};
 use crate::apps::queries::{self, list, write};
 use crate::clock::SharedClock;
+use crate::config::ExpiryWarning;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::{is_htmx, path_id, see_other, wants_fragment};
@@ -78,6 +79,8 @@ struct ListPage {
     csrf_token: String,
     /// Rows whose expiry is past this are marked expired.
     now: NaiveDateTime,
+    /// Rows expiring within this many days of `now` are flagged.
+    warning_days: u32,
 }
 
 /// The table alone, for htmx: what a search as you type swaps in.
@@ -87,6 +90,7 @@ struct TablePartial {
     table: AppTable,
     csrf_token: String,
     now: NaiveDateTime,
+    warning_days: u32,
 }
 
 pub async fn list(
@@ -94,8 +98,10 @@ pub async fn list(
     admin: SignedInAdmin,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
+    warning: web::Data<ExpiryWarning>,
 ) -> Result<HttpResponse, AppError> {
     let query = ListQuery::parse(req.query_string());
+    let warning_days = warning.0;
     let now = clock.now();
     let page = {
         let query = query.clone();
@@ -110,6 +116,7 @@ pub async fn list(
                 table,
                 csrf_token,
                 now,
+                warning_days,
             },
         )?
     } else {
@@ -124,6 +131,7 @@ pub async fn list(
                 no_apps_yet,
                 csrf_token,
                 now,
+                warning_days,
             },
         )?
     };
@@ -142,6 +150,7 @@ struct RowPartial {
     app: ListedApp,
     csrf_token: String,
     now: NaiveDateTime,
+    warning_days: u32,
 }
 
 #[derive(serde::Deserialize)]
@@ -156,6 +165,7 @@ pub async fn set_active(
     form: web::Form<ActiveForm>,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
+    warning: web::Data<ExpiryWarning>,
 ) -> Result<HttpResponse, AppError> {
     let app_id = path_id(&path)?;
     let active = match form.active.as_str() {
@@ -180,6 +190,7 @@ pub async fn set_active(
                 app: item,
                 csrf_token: admin.csrf_token,
                 now: clock.now(),
+                warning_days: warning.0,
             },
         );
     }

@@ -54,10 +54,12 @@ pub struct EditInfo {
     pub previous_until: Option<NaiveDateTime>,
     pub launch_url: Option<String>,
     pub expired: bool,
+    /// "Expires in 3 days", within the warning time (`--expiry-warning-days`).
+    pub expiring: Option<String>,
 }
 
 impl EditInfo {
-    fn new(detail: &AppDetail, now: NaiveDateTime, api_base_path: &str) -> Self {
+    fn new(detail: &AppDetail, now: NaiveDateTime, api_base_path: &str, warning_days: u32) -> Self {
         let app = &detail.app;
         EditInfo {
             id: app.id,
@@ -69,6 +71,7 @@ impl EditInfo {
                 .location
                 .launch_url(detail.storage_service_name.as_deref(), api_base_path),
             expired: app.expired_at(now),
+            expiring: crate::apps::domain::expiry::warning(app.expires_at, now, warning_days),
         }
     }
 }

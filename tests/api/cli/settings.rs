@@ -134,6 +134,15 @@ fn a_verify_cache_capacity_that_is_not_a_count_is_refused() {
 }
 
 #[test]
+fn an_expiry_warning_that_is_not_a_number_of_days_is_refused() {
+    for bad in ["-1", "soon", "366"] {
+        let line = refused_setting("--expiry-warning-days", "KEYWARD_EXPIRY_WARNING_DAYS", bad);
+        assert!(line.contains("must be "), "{line}");
+        assert!(line.contains(bad), "the value is not shown: {line}");
+    }
+}
+
+#[test]
 fn a_cookie_secure_that_is_not_true_or_false_is_refused() {
     let line = refused_setting("--cookie-secure", "KEYWARD_COOKIE_SECURE", "yes");
     assert!(

@@ -194,3 +194,93 @@ each_backend!(unknown_keys_have_no_pages, |db| async move {
         .await;
     assert_eq!(roll.status, StatusCode::NOT_FOUND);
 });
+
+each_backend!(
+    a_key_about_to_expire_is_flagged_on_the_list_and_its_page,
+    |db| async move {
+        let (app, clock, role) = start(db).await;
+        let role = role.to_string();
+        for (name, from_now) in [
+            ("Soon", TimeDelta::days(3) + TimeDelta::hours(1)),
+            ("Later", TimeDelta::days(10)),
+        ] {
+            let expires_at = expiry_field(&clock, from_now);
+            let created = app
+                .post_form(
+                    "/api-keys",
+                    &[
+                        ("name", name),
+                        ("is_active", "true"),
+                        ("location", "0"),
+                        ("role_id", &role),
+                        ("expires_at", &expires_at),
+                    ],
+                )
+                .await;
+            assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        }
+        let badge = |page: &str, name: &str| {
+            page.contains(&format!(
+                ">{name}</a> <span class=\"badge expiring-badge\">"
+            ))
+        };
+        let list = app.get("/api-keys").await;
+        assert!(
+            list.body
+                .contains("<span class=\"badge expiring-badge\">Expires in 3 days</span>")
+                && badge(&list.body, "Soon")
+                && !badge(&list.body, "Later"),
+            "within the default 7 days only: {}",
+            list.body
+        );
+        let soon = app
+            .stored_apps()
+            .into_iter()
+            .find(|a| a.name == "Soon")
+            .unwrap();
+        let page = app.get(&format!("/api-keys/{}", soon.id)).await;
+        assert!(
+            page.body
+                .contains("<strong class=\"expiring\">Expires in 3 days</strong>"),
+            "{}",
+            page.body
+        );
+
+        // A week on, "Later" is three days away and "Soon" has expired.
+        clock.advance(TimeDelta::days(7));
+        let list = app.get("/api-keys").await;
+        assert!(badge(&list.body, "Later"), "{}", list.body);
+        assert!(
+            list.body
+                .contains(">Soon</a> <span class=\"badge expired-badge\">Expired</span>"),
+            "{}",
+            list.body
+        );
+    }
+);
+
+each_backend!(no_key_is_flagged_with_the_warning_off, |db| async move {
+    let clock = std::sync::Arc::new(keyward::clock::ManualClock::default());
+    let shared = clock.clone();
+    let app = crate::harness::TestApp::start(db, move |settings| {
+        settings.clock = shared;
+        settings.expiry_warning_days = 0;
+    })
+    .await;
+    app.login_as_default_admin().await;
+    let expires_at = expiry_field(&clock, TimeDelta::hours(2));
+    let created = app
+        .post_form(
+            "/api-keys",
+            &[
+                ("name", "Soon"),
+                ("location", "0"),
+                ("expires_at", &expires_at),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let list = app.get("/api-keys").await;
+    assert!(list.body.contains(">Soon</a>"), "{}", list.body);
+    assert!(!list.body.contains("expiring-badge"), "{}", list.body);
+});
