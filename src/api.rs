@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::audit::Actor;
 use crate::error::AppError;
+use crate::templates::FieldErrors;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -172,6 +173,18 @@ pub async fn no_such_endpoint() -> Result<HttpResponse, AppError> {
         StatusCode::NOT_FOUND,
         "There is no such endpoint; the API is described at /api/v1/openapi.json.",
     ))
+}
+
+/// A request refused field by field (422), under the form's field names.
+pub fn invalid(errors: &FieldErrors) -> AppError {
+    AppError::invalid(errors.iter(), str::to_owned)
+}
+
+/// A request refused for one field (422): `message` under `field`.
+pub fn invalid_field(field: &'static str, message: &str) -> AppError {
+    let mut errors = FieldErrors::default();
+    errors.add(field, message);
+    invalid(&errors)
 }
 
 #[cfg(test)]

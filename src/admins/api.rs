@@ -110,7 +110,7 @@ pub async fn create(
         email,
         name,
         password,
-    } = NewAdmin::parse(&form).map_err(|errors| AppError::invalid(errors.iter(), str::to_owned))?;
+    } = NewAdmin::parse(&form).map_err(|errors| api::invalid(&errors))?;
     let hash = super::pages::hash(password).await?;
     let (actor, now) = (caller.actor(), clock.now());
     let created = db::run(&pool, move |conn| {
@@ -129,9 +129,7 @@ pub async fn create(
         }
         Ok(None) => Err(anyhow::anyhow!("the new administrator went missing").into()),
         Err(CreateError::EmailTaken) => {
-            let mut errors = crate::templates::FieldErrors::default();
-            errors.add("email", super::domain::EMAIL_TAKEN);
-            Err(AppError::invalid(errors.iter(), str::to_owned))
+            Err(api::invalid_field("email", super::domain::EMAIL_TAKEN))
         }
         Err(CreateError::Db(e)) => Err(e.into()),
     }

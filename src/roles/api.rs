@@ -14,7 +14,6 @@ use crate::api::{self, ApiCaller, utc};
 use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::{ApiErrorBody, AppError};
-use crate::templates::FieldErrors;
 
 /// A verb a rule grants (HEAD is judged as GET).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -187,15 +186,9 @@ pub struct RolePatchJson {
     pub is_active: Option<bool>,
 }
 
-fn name_taken() -> AppError {
-    let mut errors = FieldErrors::default();
-    errors.add("name", NAME_TAKEN);
-    AppError::invalid(errors.iter(), str::to_owned)
-}
-
 fn saved_or(error: InsertError) -> AppError {
     match error {
-        InsertError::NameTaken => name_taken(),
+        InsertError::NameTaken => api::invalid_field("name", NAME_TAKEN),
         InsertError::Db(e) => e.into(),
     }
 }
@@ -218,8 +211,7 @@ pub async fn create(
         description: body.description.unwrap_or_default(),
         is_active: body.is_active.unwrap_or(true).then(|| "true".into()),
     };
-    let role =
-        NewRole::parse(&form).map_err(|errors| AppError::invalid(errors.iter(), str::to_owned))?;
+    let role = NewRole::parse(&form).map_err(|errors| api::invalid(&errors))?;
     let (actor, now) = (caller.actor(), clock.now());
     let id = db::run(&pool, move |conn| queries::insert(conn, &role, &actor, now))
         .await?
@@ -256,8 +248,7 @@ pub async fn update(
             .unwrap_or(stored.is_active)
             .then(|| "true".into()),
     };
-    let role =
-        NewRole::parse(&form).map_err(|errors| AppError::invalid(errors.iter(), str::to_owned))?;
+    let role = NewRole::parse(&form).map_err(|errors| api::invalid(&errors))?;
     let (actor, now) = (caller.actor(), clock.now());
     let found = db::run(&pool, move |conn| {
         queries::update(conn, id, &role, &actor, now)
@@ -337,8 +328,7 @@ pub async fn add_rule(
         verb_patch: has("PATCH"),
         verb_delete: has("DELETE"),
     };
-    let invalid = |errors: &FieldErrors| AppError::invalid(errors.iter(), str::to_owned);
-    let rule = form.parse().map_err(|errors| invalid(&errors))?;
+    let rule = form.parse().map_err(|errors| api::invalid(&errors))?;
     let (actor, now) = (caller.actor(), clock.now());
     let added = db::run(&pool, move |conn| {
         queries::add_rule(conn, role_id, &rule, &actor, now)
@@ -346,9 +336,7 @@ pub async fn add_rule(
     .await??;
     let Some(rule_id) = added else {
         // The role was found above; the service is what does not exist.
-        let mut errors = FieldErrors::default();
-        errors.add("service_id", "Unknown service");
-        return Err(invalid(&errors));
+        return Err(api::invalid_field("service_id", "Unknown service"));
     };
     let role = find(&pool, role_id).await?;
     let rule = role

@@ -14,7 +14,6 @@ use crate::api::{self, ApiCaller, utc};
 use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::{ApiErrorBody, AppError};
-use crate::templates::FieldErrors;
 
 /// What kind of API a service is.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -141,16 +140,12 @@ pub struct ServicePatchJson {
 }
 
 fn parse(form: &ServiceForm) -> Result<NewService, AppError> {
-    NewService::parse(form).map_err(|errors| AppError::invalid(errors.iter(), str::to_owned))
+    NewService::parse(form).map_err(|errors| api::invalid(&errors))
 }
 
 fn refused(error: WriteError, id: i32) -> AppError {
     match error {
-        WriteError::NameTaken => {
-            let mut errors = FieldErrors::default();
-            errors.add("name", NAME_TAKEN);
-            AppError::invalid(errors.iter(), str::to_owned)
-        }
+        WriteError::NameTaken => api::invalid_field("name", NAME_TAKEN),
         WriteError::NotFound => api::not_found("service", id),
         WriteError::Db(e) => e.into(),
     }

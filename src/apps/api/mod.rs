@@ -151,12 +151,10 @@ pub async fn create(
     form.allowed_ips = allowed_ips(body.allowed_ips.unwrap_or_default(), &mut errors);
     let app = parse(&form, errors)?;
     if app.expires_at.is_some_and(|at| at <= now) {
-        let mut errors = FieldErrors::default();
-        errors.add(
+        return Err(api::invalid_field(
             "expires_at",
             "The expiry of a new key must be in the future",
-        );
-        return Err(invalid(&errors));
+        ));
     }
     let (app_id, key) = insert_with_new_key(&pool, app, caller.actor(), now)
         .await?
