@@ -233,6 +233,28 @@ impl Browser {
         matches.pop().unwrap()
     }
 
+    /// Clicks the one visible link whose accessible name (its `aria-label`,
+    /// else its text) is `name`.
+    pub async fn click_link(&self, name: &str) {
+        let mut matches = Vec::new();
+        for link in self.client.find_all(Locator::Css("a")).await.unwrap() {
+            let accessible_name = match link.attr("aria-label").await.unwrap() {
+                Some(label) => label,
+                None => link.text().await.unwrap_or_default(),
+            };
+            if accessible_name.trim() == name && link.is_displayed().await.unwrap_or(false) {
+                matches.push(link);
+            }
+        }
+        assert_eq!(
+            matches.len(),
+            1,
+            "expected one link named {name:?} on {}",
+            self.path().await
+        );
+        matches.pop().unwrap().click().await.unwrap();
+    }
+
     pub async fn click_button(&self, text: &str) {
         self.button(text).await.click().await.unwrap();
     }

@@ -18,28 +18,6 @@ use crate::harness::{
 /// How long a page may take to show what the test waits for.
 const WAIT: Duration = Duration::from_secs(15);
 
-/// Clicks the one visible link whose accessible name (its `aria-label`, else
-/// its text) is `name`.
-async fn click_link(browser: &Browser, name: &str) {
-    let mut matches = Vec::new();
-    for link in browser.client.find_all(Locator::Css("a")).await.unwrap() {
-        let accessible_name = match link.attr("aria-label").await.unwrap() {
-            Some(label) => label,
-            None => link.text().await.unwrap_or_default(),
-        };
-        if accessible_name.trim() == name && link.is_displayed().await.unwrap_or(false) {
-            matches.push(link);
-        }
-    }
-    assert_eq!(
-        matches.len(),
-        1,
-        "expected one link named {name:?} on {}",
-        browser.path().await
-    );
-    matches.pop().unwrap().click().await.unwrap();
-}
-
 /// What the clipboard holds: pasted (Ctrl+V) into a scratch field added to
 /// the page for the purpose, as a person would paste it elsewhere.
 async fn clipboard_text(browser: &Browser) -> String {
@@ -86,12 +64,12 @@ async fn an_admin_creates_a_token_on_the_page_uses_it_and_revokes_it() {
     browser.login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     // Admins → API tokens, empty; "+" opens the form.
-    click_link(&browser, "Admins").await;
+    browser.click_link("Admins").await;
     browser.wait_for_path("/admins").await;
-    click_link(&browser, "API tokens").await;
+    browser.click_link("API tokens").await;
     browser.wait_for_path("/admins/tokens").await;
     browser.wait_for_text("No API tokens yet").await;
-    click_link(&browser, "Create API token").await;
+    browser.click_link("Create API token").await;
     browser.wait_for_path("/admins/tokens/new").await;
     assert_eq!(browser.title().await, "Create API token · keyward");
 
@@ -164,7 +142,7 @@ async fn an_admin_creates_a_token_on_the_page_uses_it_and_revokes_it() {
     );
 
     // The list shows it; revoking it there ends it.
-    click_link(&browser, "Back to API tokens").await;
+    browser.click_link("Back to API tokens").await;
     browser.wait_for_path("/admins/tokens").await;
     let row = browser
         .client
@@ -187,7 +165,7 @@ async fn an_admin_creates_a_token_on_the_page_uses_it_and_revokes_it() {
         !browser.text().await.contains(&token[4..]),
         "the list shows the token"
     );
-    click_link(&browser, "Revoke Nightly report").await;
+    browser.click_link("Revoke Nightly report").await;
     browser
         .wait_for_path(&format!("/admins/tokens/{token_id}/revoke"))
         .await;

@@ -37,28 +37,6 @@ fn fields_of(location: &str) -> Vec<&'static str> {
     }
 }
 
-/// Clicks the one visible link whose accessible name (its `aria-label`, else
-/// its text) is `name`.
-async fn click_link(browser: &Browser, name: &str) {
-    let mut matches = Vec::new();
-    for link in browser.client.find_all(Locator::Css("a")).await.unwrap() {
-        let accessible_name = match link.attr("aria-label").await.unwrap() {
-            Some(label) => label,
-            None => link.text().await.unwrap_or_default(),
-        };
-        if accessible_name.trim() == name && link.is_displayed().await.unwrap_or(false) {
-            matches.push(link);
-        }
-    }
-    assert_eq!(
-        matches.len(),
-        1,
-        "expected one link named {name:?} on {}",
-        browser.path().await
-    );
-    matches.pop().unwrap().click().await.unwrap();
-}
-
 /// The control a `<label for>` with this text names, shown or hidden (the
 /// harness's `field_by_label` reads rendered text, so finds only shown ones).
 async fn control_for(browser: &Browser, label: &str) -> Element {
@@ -135,9 +113,9 @@ async fn an_admin_creates_a_key_in_the_browser_and_sees_it_once() {
     browser.login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     // A role first, on the Roles page, so that there is one to assign.
-    click_link(&browser, "Roles").await;
+    browser.click_link("Roles").await;
     browser.wait_for_path("/roles").await;
-    click_link(&browser, "Create role").await;
+    browser.click_link("Create role").await;
     browser.wait_for_path("/roles/new").await;
     browser.fill_by_label("Name", "Readers").await;
     browser
@@ -148,10 +126,10 @@ async fn an_admin_creates_a_key_in_the_browser_and_sees_it_once() {
     browser.wait_for_text("Role “Readers” created.").await;
 
     // The API Keys page, empty, from the navbar.
-    click_link(&browser, "API Keys").await;
+    browser.click_link("API Keys").await;
     browser.wait_for_path("/api-keys").await;
     browser.wait_for_text("No API keys yet").await;
-    click_link(&browser, "Create API key").await;
+    browser.click_link("Create API key").await;
     browser.wait_for_path("/api-keys/new").await;
     assert_eq!(browser.title().await, "Create Application · keyward");
 
@@ -307,7 +285,7 @@ async fn an_admin_creates_a_key_in_the_browser_and_sees_it_once() {
     );
 
     // The list shows it, with its role and the start of its key.
-    click_link(&browser, "Back to API Keys").await;
+    browser.click_link("Back to API Keys").await;
     browser.wait_for_path("/api-keys").await;
     let row_text = browser
         .client
