@@ -38,6 +38,7 @@ pub mod db;
 pub mod error;
 pub mod hashing;
 pub mod http;
+pub mod limits;
 pub mod memory;
 pub mod metrics;
 pub mod ops;

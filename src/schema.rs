@@ -52,6 +52,7 @@ diesel::table! {
         updated_at -> Timestamp,
         created_by_id -> Nullable<Integer>,
         updated_by_id -> Nullable<Integer>,
+        rate_limits -> Nullable<Text>,
     }
 }
 
@@ -78,6 +79,9 @@ diesel::table! {
         previous_key_hash -> Nullable<Text>,
         previous_key_expires_at -> Nullable<Timestamp>,
         allowed_ips -> Nullable<Text>,
+        rate_limits -> Nullable<Text>,
+        quota_total -> Nullable<BigInt>,
+        quota_refill -> Nullable<Text>,
     }
 }
 
@@ -152,7 +156,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    limit_counters (app_id, window_seconds, window_start) {
+        app_id -> Integer,
+        window_seconds -> Integer,
+        window_start -> BigInt,
+        count -> BigInt,
+    }
+}
+
 diesel::joinable!(apps -> roles (role_id));
+diesel::joinable!(limit_counters -> apps (app_id));
 diesel::joinable!(role_rules -> roles (role_id));
 diesel::joinable!(role_rules -> services (service_id));
 diesel::joinable!(apps -> services (storage_service_id));
@@ -168,5 +182,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     verify_changes,
     audit_events,
     login_throttle,
-    admin_tokens
+    admin_tokens,
+    limit_counters
 );

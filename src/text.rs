@@ -38,6 +38,16 @@ pub fn parse_description(input: &str) -> Result<String, String> {
     Ok(description.to_owned())
 }
 
+/// What a user typed, quoted back in a message: control characters left
+/// out, at most `max_chars` characters.
+pub fn shown(input: &str, max_chars: usize) -> String {
+    input
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max_chars)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::required_line;

@@ -81,7 +81,7 @@ fn parse_entry(entry: &str) -> Result<IpNet, String> {
     let net: IpNet = entry.parse().map_err(|_| {
         format!(
             "“{}” is not an IP address or a CIDR range like 10.0.0.0/8 or 2001:db8::/32",
-            shown(entry)
+            crate::text::shown(entry, 50)
         )
     })?;
     if net.trunc() != net {
@@ -96,10 +96,6 @@ fn parse_entry(entry: &str) -> Result<IpNet, String> {
 
 /// An entry as an error message quotes it: at most 50 characters, no
 /// control characters.
-fn shown(entry: &str) -> String {
-    entry.chars().filter(|c| !c.is_control()).take(50).collect()
-}
-
 fn entry_text(net: &IpNet) -> String {
     if net.prefix_len() == net.max_prefix_len() {
         net.addr().to_string()

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 
 use super::allowed_ips::AllowedIps;
 use super::location::AppLocation;
+use crate::limits::{Quota, RateLimits};
 
 /// An app as stored, its location decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,9 @@ pub struct App {
     pub previous_key_expires_at: Option<NaiveDateTime>,
     /// Where it may be used from ("Allowed addresses"); empty: anywhere.
     pub allowed_ips: AllowedIps,
+    /// Its own rate limits; empty: its role's.
+    pub rate_limits: RateLimits,
+    pub quota: Option<Quota>,
     pub created_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
 }

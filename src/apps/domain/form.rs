@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::allowed_ips::AllowedIps;
 use super::app::App;
 use super::location::{AppLocation, DEFAULT_STORAGE_FOLDER, LocationFields};
+use crate::limits::{Quota, RateLimits, Refill};
 use crate::templates::FieldErrors;
 use crate::text::parse_description;
 
@@ -33,6 +34,12 @@ pub struct AppForm {
     /// "Allowed addresses": addresses and CIDR ranges, one a line (or
     /// separated by commas); empty for anywhere.
     pub allowed_ips: String,
+    /// "Rate limits": one a line, like `100/minute`; empty for the role's.
+    pub rate_limits: String,
+    /// "Quota": a number of requests, or empty for none.
+    pub quota_total: String,
+    /// "Refills": `never`, `daily` or `monthly`.
+    pub quota_refill: String,
 }
 
 impl AppForm {
@@ -62,6 +69,13 @@ impl AppForm {
                 .map(|at| at.format(EXPIRY_FORMAT).to_string())
                 .unwrap_or_default(),
             allowed_ips: app.allowed_ips.entries().join("\n"),
+            rate_limits: app.rate_limits.form_text(),
+            quota_total: app.quota.map(|q| q.total.to_string()).unwrap_or_default(),
+            quota_refill: app
+                .quota
+                .map_or(Refill::Never, |q| q.refill)
+                .as_str()
+                .to_owned(),
         }
     }
 
@@ -84,6 +98,7 @@ impl AppForm {
             is_active: Some("true".into()),
             location: "0".into(),
             storage_container: DEFAULT_STORAGE_FOLDER.into(),
+            quota_refill: Refill::Never.as_str().into(),
             ..AppForm::default()
         }
     }
@@ -113,6 +128,8 @@ pub struct NewApp {
     pub role_id: Option<i32>,
     pub expires_at: Option<NaiveDateTime>,
     pub allowed_ips: AllowedIps,
+    pub rate_limits: RateLimits,
+    pub quota: Option<Quota>,
 }
 
 impl NewApp {
@@ -132,6 +149,12 @@ impl NewApp {
         let allowed_ips = AllowedIps::parse(&form.allowed_ips)
             .map_err(|e| errors.add("allowed_ips", e))
             .ok();
+        let rate_limits = RateLimits::parse(&form.rate_limits)
+            .map_err(|e| errors.add("rate_limits", e))
+            .ok();
+        let quota = Quota::parse(&form.quota_total, &form.quota_refill)
+            .map_err(|(field, e)| errors.add(field, e))
+            .ok();
         let role_id = match form.role_id.trim() {
             "" => Some(None),
             id => id
@@ -147,6 +170,8 @@ impl NewApp {
             role_id,
             expires_at,
             allowed_ips,
+            rate_limits,
+            quota,
         ) {
             (
                 Some(name),
@@ -155,6 +180,8 @@ impl NewApp {
                 Some(role_id),
                 Some(expires_at),
                 Some(allowed_ips),
+                Some(rate_limits),
+                Some(quota),
             ) if errors.is_empty() => Ok(NewApp {
                 name,
                 description,
@@ -163,6 +190,8 @@ impl NewApp {
                 role_id,
                 expires_at,
                 allowed_ips,
+                rate_limits,
+                quota,
             }),
             _ => Err(errors),
         }

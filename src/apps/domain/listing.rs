@@ -7,6 +7,7 @@
 
 use chrono::NaiveDateTime;
 
+use crate::limits::Quota;
 use crate::paging::{self, Column, DEFAULT_PER_PAGE, Direction, Key, per_page};
 
 /// One row of the API Keys list.
@@ -21,6 +22,9 @@ pub struct ListedApp {
     pub last_used_at: Option<NaiveDateTime>,
     pub role_name: Option<String>,
     pub expires_at: Option<NaiveDateTime>,
+    pub quota: Option<Quota>,
+    /// What its quota has left in the current period.
+    pub quota_left: Option<u64>,
 }
 
 impl ListedApp {
@@ -29,6 +33,16 @@ impl ListedApp {
     }
 
     /// "Expires in 3 days" while it expires within `warning_days` of `now`.
+    /// "4,998 of 5,000 left", for a key with a quota.
+    pub fn quota_text(&self) -> Option<String> {
+        let (quota, left) = (self.quota?, self.quota_left?);
+        Some(format!(
+            "{} of {} left",
+            crate::limits::grouped(left),
+            crate::limits::grouped(quota.total)
+        ))
+    }
+
     pub fn expiry_warning(&self, now: &NaiveDateTime, warning_days: &u32) -> Option<String> {
         super::expiry::warning(self.expires_at, *now, *warning_days)
     }

@@ -2,7 +2,7 @@ use super::*;
 use proptest::prelude::*;
 
 /// What a hostile or careless client may put in any field.
-fn field() -> impl Strategy<Value = String> {
+fn field() -> BoxedStrategy<String> {
     prop_oneof![
         any::<String>(),
         "\\PC{0,80}",
@@ -15,6 +15,7 @@ fn field() -> impl Strategy<Value = String> {
         Just("-1".to_owned()),
         Just("99999999999".to_owned()),
     ]
+    .boxed()
 }
 
 prop_compose! {
@@ -23,11 +24,13 @@ prop_compose! {
         location in prop_oneof![Just("0".to_owned()), Just("1".to_owned()), Just("2".to_owned()), Just("3".to_owned()), field()],
         storage_service_id in field(), storage_container in field(), launch_path in field(),
         web_path in field(), url in field(), role_id in field(), expires_at in field(),
-        allowed_ips in field(),
+        allowed_ips in field(), rate_limits in field(), quota_total in field(),
+        quota_refill in prop_oneof![Just("never".to_owned()), Just("daily".to_owned()), Just("monthly".to_owned()), field()],
     ) -> AppForm {
         AppForm {
             name, description, is_active: active, location, storage_service_id,
             storage_container, launch_path, web_path, url, role_id, expires_at, allowed_ips,
+            rate_limits, quota_total, quota_refill,
         }
     }
 }
@@ -84,6 +87,7 @@ proptest! {
             is_active: app.is_active, location, role_id: app.role_id,
             key_prefix: String::new(), expires_at: app.expires_at, previous_key_expires_at: None,
             allowed_ips: app.allowed_ips.clone(),
+            rate_limits: app.rate_limits.clone(), quota: app.quota,
             created_at: NaiveDateTime::default(), last_used_at: None,
         };
         let again = NewApp::parse(&AppForm::from_stored(&row)).unwrap();
@@ -91,6 +95,8 @@ proptest! {
         prop_assert_eq!(again.name, app.name);
         prop_assert_eq!(again.role_id, app.role_id);
         prop_assert_eq!(again.allowed_ips, app.allowed_ips);
+        prop_assert_eq!(again.rate_limits, app.rate_limits);
+        prop_assert_eq!(again.quota, app.quota);
     }
 }
 

@@ -197,6 +197,8 @@ fn stored(location: AppLocation) -> App {
         expires_at: None,
         previous_key_expires_at: None,
         allowed_ips: Default::default(),
+        rate_limits: Default::default(),
+        quota: None,
         created_at: NaiveDateTime::default(),
         last_used_at: None,
     }
