@@ -64,6 +64,8 @@ fn main() -> anyhow::Result<()> {
                     role_id: None,
                     expires_at: None,
                     allowed_ips: Default::default(),
+                    rate_limits: Default::default(),
+                    quota: None,
                 };
                 let created = start + chrono::Duration::minutes(i as i64);
                 let id = keyward::apps::queries::write::insert(

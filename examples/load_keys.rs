@@ -45,6 +45,7 @@ fn main() -> anyhow::Result<()> {
         name: RoleName::parse("bench").map_err(anyhow::Error::msg)?,
         description: String::new(),
         is_active: true,
+        rate_limits: Default::default(),
     };
     let role_id = keyward::roles::queries::insert(&mut conn, &role, &actor, now)?;
     let rule = Rule {
@@ -68,6 +69,8 @@ fn main() -> anyhow::Result<()> {
                     role_id: Some(role_id),
                     expires_at: None,
                     allowed_ips: Default::default(),
+                    rate_limits: Default::default(),
+                    quota: None,
                 };
                 keyward::apps::queries::write::insert(conn, &app, &key, &actor, now)?;
                 writeln!(out, "{}", key.expose())?;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::audit::Actor;
 use crate::error::AppError;
+use crate::limits::{RateLimit, RateLimits};
 use crate::templates::FieldErrors;
 
 /// What a token may do.
@@ -185,6 +186,50 @@ pub fn invalid_field(field: &'static str, message: &str) -> AppError {
     let mut errors = FieldErrors::default();
     errors.add(field, message);
     invalid(&errors)
+}
+
+/// One rate limit: `limit` requests per window of `window_seconds`
+/// (windows are fixed, aligned to the Unix epoch: a day is a UTC day).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitJson {
+    #[schema(minimum = 1, maximum = 1_000_000_000, example = 100)]
+    pub limit: i64,
+    /// 1 second to 31 days (2,678,400); 60 is a minute, 86,400 a day.
+    #[schema(minimum = 1, maximum = 2_678_400, example = 60)]
+    pub window_seconds: i64,
+}
+
+impl From<&RateLimit> for RateLimitJson {
+    fn from(limit: &RateLimit) -> Self {
+        RateLimitJson {
+            limit: limit.limit as i64,
+            window_seconds: limit.window_seconds.into(),
+        }
+    }
+}
+
+/// The form's "Rate limits" text from the API's list, or why the list cannot
+/// be one (under `field`).
+pub fn rate_limits_text(
+    list: &[RateLimitJson],
+    field: &'static str,
+    errors: &mut FieldErrors,
+) -> String {
+    let limits = list.iter().map(|l| {
+        let window = u32::try_from(l.window_seconds).unwrap_or(0);
+        RateLimit::new(u64::try_from(l.limit).unwrap_or(0), window)
+    });
+    match limits
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(RateLimits::from_limits)
+    {
+        Ok(limits) => limits.form_text(),
+        Err(message) => {
+            errors.add(field, message);
+            String::new()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -112,6 +112,12 @@ pub struct ServeArgs {
           default_value_t = crate::config::DEFAULT_EXPIRY_WARNING_DAYS,
           value_parser = parse_warning_days, allow_negative_numbers = true)]
     pub expiry_warning_days: u32,
+    /// While the database cannot be reached: `refuse` answers every
+    /// verification with 503; `allow` goes on judging the keys this instance
+    /// has cached, counting their limits itself.
+    #[arg(long, env = "KEYWARD_DATABASE_OUTAGE", default_value = "refuse",
+          value_parser = crate::config::DatabaseOutage::parse)]
+    pub database_outage: crate::config::DatabaseOutage,
 }
 
 // The value parsers below word their errors to follow the setting's name:
@@ -419,6 +425,7 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         session_lifetime: Duration::from_secs(args.session_lifetime_hours * 3600),
         wal_checkpoint_interval: Duration::from_secs(60),
         expiry_warning_days: args.expiry_warning_days,
+        database_outage: args.database_outage,
     };
     let app = Application::build(settings).await.map_err(|error| {
         match error.downcast_ref::<BindError>() {

@@ -37,6 +37,11 @@ impl Default for ManualClock {
 }
 
 impl ManualClock {
+    /// A clock standing at `at` until moved.
+    pub fn at(at: NaiveDateTime) -> Self {
+        ManualClock(Mutex::new(at))
+    }
+
     pub fn advance(&self, by: TimeDelta) {
         if let Ok(mut now) = self.0.lock() {
             *now += by;

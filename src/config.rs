@@ -57,6 +57,32 @@ pub struct Settings {
     pub wal_checkpoint_interval: Duration,
     /// Keys expiring within this many days are flagged; 0 flags none.
     pub expiry_warning_days: u32,
+    /// What verification does while the database cannot be reached.
+    pub database_outage: DatabaseOutage,
+}
+
+/// What verification does while the database cannot be reached
+/// (`--database-outage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DatabaseOutage {
+    /// Every verification answers 503 until the database is back: no verdict
+    /// keyward cannot confirm, no limit it cannot count.
+    #[default]
+    Refuse,
+    /// Keys this instance has cached go on being judged, their rate limits
+    /// and quotas counted by this instance alone (added to the shared counts
+    /// once the database is back); keys it has not cached answer 503.
+    Allow,
+}
+
+impl DatabaseOutage {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "refuse" => Ok(DatabaseOutage::Refuse),
+            "allow" => Ok(DatabaseOutage::Allow),
+            _ => Err(format!("must be refuse or allow, got {input:?}")),
+        }
+    }
 }
 
 impl Settings {
@@ -76,6 +102,7 @@ impl Settings {
             trusted_proxies: crate::proxy::TrustedProxies::default(),
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECONDS),
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
+            database_outage: DatabaseOutage::Refuse,
             session_lifetime: Duration::from_secs(DEFAULT_SESSION_LIFETIME_HOURS * 3600),
             wal_checkpoint_interval: Duration::from_secs(60),
         }

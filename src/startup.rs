@@ -80,6 +80,7 @@ impl Application {
             backend,
             config.verify_cache_capacity,
             config.clock.clone(),
+            config.database_outage,
             metrics,
         );
         let mut background = verifier.spawn_background_tasks();
@@ -224,6 +225,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.verifier.flush_last_used().await;
+        self.verifier.flush_limits().await;
         for task in &self.background {
             task.abort();
         }

@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 
 use super::domain::{NAME_TAKEN, NewRole, RoleForm, RuleForm};
 use super::queries::{self, InsertError, RoleRow, RuleRow};
-use crate::api::{self, ApiCaller, utc};
+use crate::api::{self, ApiCaller, RateLimitJson, utc};
 use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::{ApiErrorBody, AppError};
+use crate::templates::FieldErrors;
 
 /// A verb a rule grants (HEAD is judged as GET).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -87,17 +88,21 @@ pub struct RoleJson {
     pub description: String,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
+    /// The rate limits of its keys that set none of their own.
+    pub rate_limits: Vec<RateLimitJson>,
     pub rules: Vec<RuleJson>,
 }
 
 impl RoleJson {
     fn new(role: RoleRow, rules: Vec<RuleRow>) -> Self {
+        let rate_limits = role.rate_limits().iter().map(RateLimitJson::from).collect();
         RoleJson {
             id: role.id,
             name: role.name,
             description: role.description,
             is_active: role.is_active,
             created_at: utc(role.created_at),
+            rate_limits,
             rules: rules.into_iter().map(RuleJson::from).collect(),
         }
     }
@@ -170,6 +175,10 @@ pub struct NewRoleJson {
     pub description: Option<String>,
     #[serde(default)]
     pub is_active: Option<bool>,
+    /// Default rate limits for its keys (at most 5, one a window).
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub rate_limits: Option<Vec<RateLimitJson>>,
 }
 
 /// Changes to a role: what is left out stays as it is.
@@ -184,6 +193,24 @@ pub struct RolePatchJson {
     pub description: Option<String>,
     #[serde(default)]
     pub is_active: Option<bool>,
+    /// `[]`: no default limits.
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub rate_limits: Option<Vec<RateLimitJson>>,
+}
+
+/// The role the form describes, refused with what the API found wrong first.
+fn parse(form: &RoleForm, mut errors: FieldErrors) -> Result<NewRole, AppError> {
+    match NewRole::parse(form) {
+        Ok(role) if errors.is_empty() => Ok(role),
+        Ok(_) => Err(api::invalid(&errors)),
+        Err(more) => {
+            for (field, message) in more.iter() {
+                errors.add(field, message);
+            }
+            Err(api::invalid(&errors))
+        }
+    }
 }
 
 fn saved_or(error: InsertError) -> AppError {
@@ -206,12 +233,18 @@ pub async fn create(
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.0;
+    let mut errors = FieldErrors::default();
     let form = RoleForm {
         name: body.name,
         description: body.description.unwrap_or_default(),
         is_active: body.is_active.unwrap_or(true).then(|| "true".into()),
+        rate_limits: api::rate_limits_text(
+            &body.rate_limits.unwrap_or_default(),
+            "rate_limits",
+            &mut errors,
+        ),
     };
-    let role = NewRole::parse(&form).map_err(|errors| api::invalid(&errors))?;
+    let role = parse(&form, errors)?;
     let (actor, now) = (caller.actor(), clock.now());
     let id = db::run(&pool, move |conn| queries::insert(conn, &role, &actor, now))
         .await?
@@ -240,6 +273,7 @@ pub async fn update(
     let id = api::path_id(&path, "role")?;
     let stored = find(&pool, id).await?;
     let body = body.0;
+    let mut errors = FieldErrors::default();
     let form = RoleForm {
         name: body.name.unwrap_or(stored.name),
         description: body.description.unwrap_or(stored.description),
@@ -247,8 +281,13 @@ pub async fn update(
             .is_active
             .unwrap_or(stored.is_active)
             .then(|| "true".into()),
+        rate_limits: api::rate_limits_text(
+            body.rate_limits.as_deref().unwrap_or(&stored.rate_limits),
+            "rate_limits",
+            &mut errors,
+        ),
     };
-    let role = NewRole::parse(&form).map_err(|errors| api::invalid(&errors))?;
+    let role = parse(&form, errors)?;
     let (actor, now) = (caller.actor(), clock.now());
     let found = db::run(&pool, move |conn| {
         queries::update(conn, id, &role, &actor, now)

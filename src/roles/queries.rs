@@ -11,6 +11,7 @@ use super::domain::rules::{Rule, Verbs};
 use crate::db::audit::{self, Action, Actor, Event, FieldChange, ObjectKind, Snapshot, Subject};
 use crate::db::changes::{self, Change};
 use crate::db::{DbConn, is_unique_violation};
+use crate::limits::RateLimits;
 use crate::schema::{apps, role_rules, roles, services};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -21,6 +22,14 @@ pub struct RoleRow {
     pub description: String,
     pub is_active: bool,
     pub created_at: NaiveDateTime,
+    pub rate_limits: Option<String>,
+}
+
+impl RoleRow {
+    /// The limits its keys without their own have.
+    pub fn rate_limits(&self) -> RateLimits {
+        RateLimits::from_stored(self.rate_limits.as_deref())
+    }
 }
 
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<RoleRow>> {
@@ -63,6 +72,7 @@ pub fn insert(
                 roles::name.eq(role.name.as_str()),
                 roles::description.eq(&role.description),
                 roles::is_active.eq(role.is_active),
+                roles::rate_limits.eq(role.rate_limits.stored()),
                 roles::created_at.eq(now),
                 roles::updated_at.eq(now),
                 roles::created_by_id.eq(actor.admin_id),
@@ -87,13 +97,22 @@ fn subject(id: i32) -> Subject {
 
 /// A role as the audit log describes it (its rules are events of their own).
 pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
-    Ok(find(conn, id)?.map(|role| Snapshot {
-        fields: vec![
-            ("Name", role.name.clone()),
-            ("Description", role.description),
-            ("Active", audit::yes_no(role.is_active)),
-        ],
-        name: role.name,
+    Ok(find(conn, id)?.map(|role| {
+        let limits = role.rate_limits();
+        let limits = if limits.is_empty() {
+            "none".into()
+        } else {
+            limits.describe()
+        };
+        Snapshot {
+            fields: vec![
+                ("Name", role.name.clone()),
+                ("Description", role.description),
+                ("Active", audit::yes_no(role.is_active)),
+                ("Default rate limits", limits),
+            ],
+            name: role.name,
+        }
     }))
 }
 
@@ -174,6 +193,7 @@ pub fn update(
                 roles::name.eq(role.name.as_str()),
                 roles::description.eq(&role.description),
                 roles::is_active.eq(role.is_active),
+                roles::rate_limits.eq(role.rate_limits.stored()),
                 roles::updated_at.eq(now),
                 roles::updated_by_id.eq(actor.admin_id),
             ))

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,7 @@ use super::domain::{Code, Decision, Named, Target};
 use super::verifier::Verifier;
 use crate::config::ApiBasePath;
 use crate::error::{ApiErrorBody, AppError};
+use crate::limits::Report;
 use crate::proxy::Proxy;
 use crate::roles::domain::rules::Verb;
 
@@ -75,6 +77,87 @@ pub struct VerifyResponse {
     /// Whether the role allows the request; only when one was named.
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed: Option<bool>,
+    /// Each rate limit the key is held to (its own, else its role's) and
+    /// what is left of it, counting this request; only for a key with
+    /// limits whose request got as far as them (a refused request spends
+    /// nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate_limits: Option<Vec<LimitStateJson>>,
+    /// The key's quota and what is left of it, counting this request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quota: Option<QuotaStateJson>,
+}
+
+/// One rate limit and where the key stands in its current window.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LimitStateJson {
+    /// Requests the window admits.
+    limit: u64,
+    window_seconds: u32,
+    /// Requests left in the current window.
+    remaining: u64,
+    /// Seconds until the window ends and the count starts again.
+    reset: u64,
+}
+
+/// A key's quota and what is left of it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuotaStateJson {
+    total: u64,
+    remaining: u64,
+    /// `never`, `daily` or `monthly`.
+    refill: &'static str,
+    /// Seconds until the balance is restored; absent for `never`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reset: Option<u64>,
+}
+
+fn limit_states(report: &Report) -> (Vec<LimitStateJson>, Option<QuotaStateJson>) {
+    let limits = report
+        .rate_limits
+        .iter()
+        .map(|(limit, usage)| LimitStateJson {
+            limit: limit.limit,
+            window_seconds: limit.window_seconds,
+            remaining: usage.remaining(),
+            reset: usage.reset.unwrap_or(1),
+        })
+        .collect();
+    let quota = report.quota.map(|(quota, usage)| QuotaStateJson {
+        total: quota.total,
+        remaining: usage.remaining(),
+        refill: quota.refill.as_str(),
+        reset: usage.reset,
+    });
+    (limits, quota)
+}
+
+/// The IETF `RateLimit-Policy` and `RateLimit` header values for a report
+/// (draft-ietf-httpapi-ratelimit-headers): one item a limit, named by its
+/// window (`"minute"`, `"30-seconds"`), and `"quota"` for the quota.
+pub fn rate_limit_headers(report: &Report) -> (String, String) {
+    let mut policies = Vec::new();
+    let mut states = Vec::new();
+    for (limit, usage) in &report.rate_limits {
+        let name = limit.window_text().replace(' ', "-");
+        policies.push(format!(
+            "\"{name}\";q={};w={}",
+            limit.limit, limit.window_seconds
+        ));
+        states.push(format!(
+            "\"{name}\";r={};t={}",
+            usage.remaining(),
+            usage.reset.unwrap_or(1)
+        ));
+    }
+    if let Some((quota, usage)) = &report.quota {
+        policies.push(format!("\"quota\";q={}", quota.total));
+        states.push(match usage.reset {
+            Some(reset) => format!("\"quota\";r={};t={reset}", usage.remaining()),
+            None => format!("\"quota\";r={}", usage.remaining()),
+        });
+    }
+    (policies.join(", "), states.join(", "))
 }
 
 /// Checks an app's API key, and whether its role allows a request. Takes the
@@ -164,7 +247,12 @@ pub async fn verify(
         app,
         role,
         allowed,
+        limits,
     } = decision;
+    let (rate_limits, quota) = match limits.as_ref().map(limit_states) {
+        Some((rate_limits, quota)) => ((!rate_limits.is_empty()).then_some(rate_limits), quota),
+        None => (None, None),
+    };
     Ok(HttpResponse::Ok().json(VerifyResponse {
         valid: code == Code::Valid,
         code,
@@ -172,6 +260,8 @@ pub async fn verify(
         app,
         role,
         allowed,
+        rate_limits,
+        quota,
     }))
 }
 
@@ -192,10 +282,17 @@ pub async fn verify(
         (status = 200, description = "The request may pass",
          headers(("X-Keyward-App" = String, description = "The app's name"),
                  ("X-Keyward-App-Id" = String, description = "The app's id"),
-                 ("X-Keyward-Role" = String, description = "The role's name"))),
+                 ("X-Keyward-Role" = String, description = "The role's name"),
+                 ("RateLimit-Policy" = String, description = "For a key with limits: its limits"),
+                 ("RateLimit" = String, description = "For a key with limits: what is left of each"))),
         (status = 400, description = "The proxy did not send the original request", body = ApiErrorBody),
         (status = 401, description = "No key, or not a known, current one", body = ApiErrorBody),
-        (status = 403, description = "The key may not make this request, or the URI is ambiguous", body = ApiErrorBody),
+        (status = 403, description = "The key may not make this request (or its quota is spent and never refilled), or the URI is ambiguous", body = ApiErrorBody),
+        (status = 429, description = "The key's rate limit is reached, or its quota is spent until it refills",
+         body = ApiErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds until the request could pass"),
+                 ("RateLimit-Policy" = String, description = "The key's limits, as `\"minute\";q=100;w=60, \"quota\";q=10000`"),
+                 ("RateLimit" = String, description = "What is left of each, as `\"minute\";r=0;t=23`"))),
         (status = 503, description = "Forward-auth is not set up (no --proxy)", body = ApiErrorBody)))]
 pub async fn forward_auth(
     req: HttpRequest,
@@ -289,20 +386,51 @@ pub async fn forward_auth(
             ));
         }
         Code::Valid => StatusCode::OK,
+        Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        // Waiting helps only a quota that is refilled.
+        Code::UsageExceeded
+            if decision
+                .limits
+                .as_ref()
+                .is_some_and(|report| report.quota_refills_in().is_some()) =>
+        {
+            StatusCode::TOO_MANY_REQUESTS
+        }
         Code::Inactive
         | Code::NoRole
         | Code::RoleInactive
         | Code::IpNotAllowed
-        | Code::Forbidden => StatusCode::FORBIDDEN,
+        | Code::Forbidden
+        | Code::UsageExceeded => StatusCode::FORBIDDEN,
     };
-    if status == StatusCode::OK {
-        return Ok(passes(decision.app.as_ref(), decision.role.as_ref()));
+    let mut response = if status == StatusCode::OK {
+        passes(decision.app.as_ref(), decision.role.as_ref())
+    } else {
+        let mut error = AppError::api(status, decision.message.clone());
+        if status == StatusCode::UNAUTHORIZED {
+            error = error.with_challenge();
+        }
+        actix_web::ResponseError::error_response(&error)
+    };
+    if let Some(report) = &decision.limits {
+        let (policy, state) = rate_limit_headers(report);
+        let headers = response.headers_mut();
+        for (name, value) in [("ratelimit-policy", policy), ("ratelimit", state)] {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let retry = match decision.code {
+                Code::RateLimited => report.full_windows_end_in(),
+                _ => report.quota_refills_in(),
+            };
+            if let Some(seconds) = retry {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+        }
     }
-    let mut error = AppError::api(status, decision.message);
-    if status == StatusCode::UNAUTHORIZED {
-        error = error.with_challenge();
-    }
-    Err(error)
+    Ok(response)
 }
 
 /// Forward-auth's "may pass", naming the app and role to the upstream.
@@ -342,7 +470,31 @@ fn header_safe(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::header_safe;
+    use super::{header_safe, rate_limit_headers};
+    use crate::limits::{Quota, RateLimit, Refill, check};
+
+    #[test]
+    fn limits_are_told_in_the_ietf_headers() {
+        let minute = RateLimit::new(100, 60).unwrap();
+        let thirty = RateLimit::new(5, 30).unwrap();
+        let quota = Quota::new(10_000, Refill::Daily).unwrap();
+        // 23:59:37 UTC: 23 seconds left in the minute, 13 in the half-minute and the day.
+        let at = 1_800_057_600 - 23;
+        let (_, report) = check(&[(thirty, 4), (minute, 63)], Some((quota, 999)), at);
+        assert_eq!(
+            rate_limit_headers(&report),
+            (
+                r#""30-seconds";q=5;w=30, "minute";q=100;w=60, "quota";q=10000"#.to_owned(),
+                r#""30-seconds";r=0;t=23, "minute";r=36;t=23, "quota";r=9000;t=23"#.to_owned()
+            )
+        );
+        let never = Quota::new(3, Refill::Never).unwrap();
+        let (_, report) = check(&[], Some((never, 3)), at);
+        assert_eq!(
+            rate_limit_headers(&report),
+            (r#""quota";q=3"#.to_owned(), r#""quota";r=0"#.to_owned())
+        );
+    }
 
     #[test]
     fn header_values_are_visible_ascii() {

@@ -2,14 +2,15 @@
 //! the list's query parameters as the list page's query.
 
 use actix_web::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::utc;
+use crate::api::{RateLimitJson, utc};
 use crate::apps::domain::listing::{ListQuery, ListedApp, Page, Sort, Status, parse_cursor};
 use crate::apps::domain::{App, AppForm, AppLocation};
 use crate::error::AppError;
+use crate::limits::{Quota, Refill};
 use crate::paging::Direction;
 
 /// Where the application lives ("App Location").
@@ -100,12 +101,89 @@ pub struct AppJson {
     /// The addresses and CIDR ranges the key may be used from; empty: anywhere.
     #[schema(example = json!(["10.0.0.0/8", "2001:db8::/32"]))]
     pub allowed_ips: Vec<String>,
+    /// The key's own rate limits; empty: its role's (if any).
+    pub rate_limits: Vec<RateLimitJson>,
+    /// The key's quota and what is left of it; `null`: none.
+    pub quota: Option<QuotaStateJson>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-impl From<&App> for AppJson {
-    fn from(app: &App) -> Self {
+/// When a quota's balance is restored to its total: `never`, `daily` (00:00
+/// UTC) or `monthly` (00:00 UTC on the 1st).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefillJson {
+    Never,
+    Daily,
+    Monthly,
+}
+
+impl From<Refill> for RefillJson {
+    fn from(refill: Refill) -> Self {
+        match refill {
+            Refill::Never => RefillJson::Never,
+            Refill::Daily => RefillJson::Daily,
+            Refill::Monthly => RefillJson::Monthly,
+        }
+    }
+}
+
+impl RefillJson {
+    pub fn refill(self) -> Refill {
+        match self {
+            RefillJson::Never => Refill::Never,
+            RefillJson::Daily => Refill::Daily,
+            RefillJson::Monthly => Refill::Monthly,
+        }
+    }
+}
+
+/// A key's quota as set: `total` requests, refilled (reset to the total) as
+/// `refill` says.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaJson {
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64, example = 10000)]
+    pub total: i64,
+    /// Default `never`.
+    #[serde(default)]
+    pub refill: Option<RefillJson>,
+}
+
+/// A key's quota, with what is left of it in the current period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuotaStateJson {
+    pub total: u64,
+    pub refill: RefillJson,
+    /// Requests counted in the current period (counts reach the database
+    /// within a second of the verification).
+    pub used: u64,
+    pub remaining: u64,
+    /// When the balance is next restored; `null` for `never`.
+    pub refills_at: Option<DateTime<Utc>>,
+}
+
+impl QuotaStateJson {
+    pub fn new(quota: &Quota, used: u64, now: NaiveDateTime) -> Self {
+        let at = crate::limits::unix_seconds(now);
+        QuotaStateJson {
+            total: quota.total,
+            refill: quota.refill.into(),
+            used,
+            remaining: quota.total.saturating_sub(used),
+            refills_at: quota
+                .refill
+                .next_refill(at)
+                .and_then(|next| DateTime::from_timestamp(next, 0)),
+        }
+    }
+}
+
+impl AppJson {
+    /// An app as the API answers it, its quota's use (`quota_used`, this
+    /// period's count) at `now`.
+    pub fn new(app: &App, quota_used: u64, now: NaiveDateTime) -> Self {
         AppJson {
             id: app.id,
             name: app.name.clone(),
@@ -117,6 +195,10 @@ impl From<&App> for AppJson {
             expires_at: app.expires_at.map(utc),
             previous_key_expires_at: app.previous_key_expires_at.map(utc),
             allowed_ips: app.allowed_ips.entries(),
+            rate_limits: app.rate_limits.iter().map(RateLimitJson::from).collect(),
+            quota: app
+                .quota
+                .map(|quota| QuotaStateJson::new(&quota, quota_used, now)),
             created_at: utc(app.created_at),
             last_used_at: app.last_used_at.map(utc),
         }
@@ -144,6 +226,8 @@ pub struct AppSummary {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// What the key's quota has left in the current period; `null`: no quota.
+    pub quota_remaining: Option<u64>,
 }
 
 impl From<ListedApp> for AppSummary {
@@ -158,6 +242,7 @@ impl From<ListedApp> for AppSummary {
             created_at: utc(app.created_at),
             last_used_at: app.last_used_at.map(utc),
             expires_at: app.expires_at.map(utc),
+            quota_remaining: app.quota_left,
         }
     }
 }
@@ -290,6 +375,13 @@ pub struct NewAppJson {
     #[serde(default)]
     #[schema(max_items = 100, example = json!(["10.0.0.0/8", "2001:db8::/32"]))]
     pub allowed_ips: Option<Vec<String>>,
+    /// At most 5, one a window; left out or empty: the role's.
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub rate_limits: Option<Vec<RateLimitJson>>,
+    /// Left out or `null`: no quota.
+    #[serde(default)]
+    pub quota: Option<QuotaJson>,
 }
 
 /// Changes to an API key: what is left out stays as it is; `role_id` and
@@ -317,6 +409,15 @@ pub struct AppPatchJson {
     #[serde(default)]
     #[schema(max_items = 100)]
     pub allowed_ips: Option<Vec<String>>,
+    /// `[]`: the role's limits again.
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub rate_limits: Option<Vec<RateLimitJson>>,
+    /// `null` removes the quota (and what was counted stays for a new one
+    /// in the same period).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<QuotaJson>)]
+    pub quota: Option<Option<QuotaJson>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

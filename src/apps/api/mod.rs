@@ -20,6 +20,7 @@ use crate::api::{self, ApiCaller};
 use crate::clock::SharedClock;
 use crate::db::{self, DbPool};
 use crate::error::{ApiErrorBody, AppError};
+use crate::limits::Refill;
 use crate::templates::FieldErrors;
 
 const BASE: &str = "/api/v1/apps";
@@ -62,6 +63,8 @@ fn field_name(form_field: &str) -> String {
         "launch_path" => "location.launch_path",
         "web_path" => "location.path",
         "url" => "location.url",
+        "quota_total" => "quota.total",
+        "quota_refill" => "quota.refill",
         other => other,
     }
     .to_owned()
@@ -98,6 +101,21 @@ fn allowed_ips(list: Vec<String>, errors: &mut FieldErrors) -> String {
     list.join("\n")
 }
 
+/// Sets the form's quota fields from the API's (`None`: no quota).
+fn set_quota(form: &mut AppForm, quota: Option<QuotaJson>) {
+    (form.quota_total, form.quota_refill) = match quota {
+        None => (String::new(), Refill::Never.as_str().to_owned()),
+        Some(quota) => (
+            quota.total.to_string(),
+            quota
+                .refill
+                .map_or(Refill::Never, RefillJson::refill)
+                .as_str()
+                .to_owned(),
+        ),
+    };
+}
+
 /// Parses the form, with what the API found wrong before it.
 fn parse(form: &AppForm, mut errors: FieldErrors) -> Result<NewApp, AppError> {
     match NewApp::parse(form) {
@@ -126,6 +144,25 @@ async fn find(pool: &DbPool, id: i32) -> Result<App, AppError> {
         .ok_or_else(|| api::not_found("API key", id))
 }
 
+/// An app as the API answers it, with what its quota has left at `now`.
+async fn answer(pool: &DbPool, id: i32, now: NaiveDateTime) -> Result<AppJson, AppError> {
+    db::run(pool, move |conn| {
+        let Some(app) = queries::find(conn, id)? else {
+            return diesel::QueryResult::Ok(None);
+        };
+        let used = match app.quota {
+            Some(quota) => queries::quota_used(conn, &[(id, quota)], now)?
+                .get(&id)
+                .copied()
+                .unwrap_or(0),
+            None => 0,
+        };
+        Ok(Some(AppJson::new(&app, used, now)))
+    })
+    .await??
+    .ok_or_else(|| api::not_found("API key", id))
+}
+
 /// Creates an API key; the answer holds the key, once.
 #[utoipa::path(post, operation_id = "create_app", path = "/api/v1/apps", tag = "apps", request_body = NewAppJson,
     responses((status = 201, body = AppWithKey), (status = 400, body = ApiErrorBody),
@@ -149,6 +186,12 @@ pub async fn create(
     form.role_id = body.role_id.map(|id| id.to_string()).unwrap_or_default();
     set_expiry(&mut form, body.expires_at.as_deref(), &mut errors);
     form.allowed_ips = allowed_ips(body.allowed_ips.unwrap_or_default(), &mut errors);
+    form.rate_limits = api::rate_limits_text(
+        &body.rate_limits.unwrap_or_default(),
+        "rate_limits",
+        &mut errors,
+    );
+    set_quota(&mut form, body.quota);
     let app = parse(&form, errors)?;
     if app.expires_at.is_some_and(|at| at <= now) {
         return Err(api::invalid_field(
@@ -167,9 +210,9 @@ pub async fn create(
 }
 
 async fn with_key(pool: &DbPool, id: i32, key: &ApiKey) -> Result<HttpResponse, AppError> {
-    let app = find(pool, id).await?;
+    let now = chrono::Utc::now().naive_utc();
     Ok(api::created(&AppWithKey {
-        app: AppJson::from(&app),
+        app: answer(pool, id, now).await?,
         key: key.expose().to_owned(),
     }))
 }
@@ -184,9 +227,10 @@ pub async fn get(
     _caller: ApiCaller,
     path: web::Path<String>,
     pool: web::Data<DbPool>,
+    clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, AppError> {
-    let app = find(&pool, api::path_id(&path, "API key")?).await?;
-    Ok(HttpResponse::Ok().json(AppJson::from(&app)))
+    let id = api::path_id(&path, "API key")?;
+    Ok(HttpResponse::Ok().json(answer(&pool, id, clock.now()).await?))
 }
 
 /// Changes some fields of an API key; the others stay.
@@ -226,6 +270,12 @@ pub async fn update(
     if let Some(allowed_ips) = body.allowed_ips {
         form.allowed_ips = self::allowed_ips(allowed_ips, &mut errors);
     }
+    if let Some(limits) = body.rate_limits {
+        form.rate_limits = api::rate_limits_text(&limits, "rate_limits", &mut errors);
+    }
+    if let Some(quota) = body.quota {
+        set_quota(&mut form, quota);
+    }
     match body.expires_at {
         Some(expires_at) => set_expiry(&mut form, expires_at.as_deref(), &mut errors),
         // Kept to the second, not the form's minute.
@@ -246,8 +296,7 @@ pub async fn update(
     if !updated {
         return Err(api::not_found("API key", id));
     }
-    let app = find(&pool, id).await?;
-    Ok(HttpResponse::Ok().json(AppJson::from(&app)))
+    Ok(HttpResponse::Ok().json(answer(&pool, id, clock.now()).await?))
 }
 
 /// Deletes an API key; it stops working at once.
@@ -375,6 +424,5 @@ pub async fn set_active(
     if !found {
         return Err(api::not_found("API key", id));
     }
-    let app = find(&pool, id).await?;
-    Ok(HttpResponse::Ok().json(AppJson::from(&app)))
+    Ok(HttpResponse::Ok().json(answer(&pool, id, clock.now()).await?))
 }

@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 
 use super::{EditInfo, form_page, write_errors};
 use crate::apps::domain::{AppForm, NewApp};
@@ -21,6 +22,28 @@ pub(super) async fn find(pool: &DbPool, id: i32) -> Result<AppDetail, AppError> 
     db::run_found(pool, move |conn| queries::detail(conn, id)).await
 }
 
+/// The app of a page's path and what its quota counted at `now`, or 404.
+async fn find_with_usage(
+    pool: &DbPool,
+    id: i32,
+    now: NaiveDateTime,
+) -> Result<(AppDetail, u64), AppError> {
+    db::run_found(pool, move |conn| {
+        let Some(detail) = queries::detail(conn, id)? else {
+            return Ok(None);
+        };
+        let used = match detail.app.quota {
+            Some(quota) => queries::quota_used(conn, &[(id, quota)], now)?
+                .get(&id)
+                .copied()
+                .unwrap_or(0),
+            None => 0,
+        };
+        Ok(Some((detail, used)))
+    })
+    .await
+}
+
 pub async fn edit(
     admin: SignedInAdmin,
     path: web::Path<String>,
@@ -29,9 +52,10 @@ pub async fn edit(
     base: web::Data<ApiBasePath>,
     warning: web::Data<ExpiryWarning>,
 ) -> Result<HttpResponse, AppError> {
-    let detail = find(&pool, path_id(&path)?).await?;
+    let now = clock.now();
+    let (detail, used) = find_with_usage(&pool, path_id(&path)?, now).await?;
     let form = AppForm::from_stored(&detail.app);
-    let info = EditInfo::new(&detail, clock.now(), &base.0, warning.0);
+    let info = EditInfo::new(&detail, used, now, &base.0, warning.0);
     form_page(admin, &pool, form, FieldErrors::default(), Some(info)).await
 }
 
@@ -44,10 +68,10 @@ pub async fn update(
     base: web::Data<ApiBasePath>,
     warning: web::Data<ExpiryWarning>,
 ) -> Result<HttpResponse, AppError> {
-    let detail = find(&pool, path_id(&path)?).await?;
-    let form = form.into_inner();
     let now = clock.now();
-    let info = EditInfo::new(&detail, now, &base.0, warning.0);
+    let (detail, used) = find_with_usage(&pool, path_id(&path)?, now).await?;
+    let form = form.into_inner();
+    let info = EditInfo::new(&detail, used, now, &base.0, warning.0);
     let app = match NewApp::parse(&form) {
         Ok(app) => app,
         Err(errors) => return form_page(admin, &pool, form, errors, Some(info)).await,

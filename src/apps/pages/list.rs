@@ -178,7 +178,7 @@ pub async fn set_active(
         if !write::set_active(conn, app_id, active, &actor, now)? {
             return Ok(None);
         }
-        queries::list_item(conn, app_id)
+        queries::list_item(conn, app_id, now)
     })
     .await??
     .ok_or(AppError::NotFound)?;

@@ -18,6 +18,7 @@ use super::queries::{self, AppDetail, RoleChoice, StorageChoice};
 use crate::db::audit::Actor;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::limits::{Refill, grouped};
 use crate::session::{CookieConfig, SignedInAdmin};
 use crate::templates::{FieldErrors, render};
 
@@ -56,10 +57,21 @@ pub struct EditInfo {
     pub expired: bool,
     /// "Expires in 3 days", within the warning time (`--expiry-warning-days`).
     pub expiring: Option<String>,
+    /// "9,998 of 10,000 requests left this month", for a key with a quota.
+    pub quota_left: Option<String>,
+    /// The role's limits, which the key has while it sets none of its own.
+    pub role_rate_limits: Option<String>,
 }
 
 impl EditInfo {
-    fn new(detail: &AppDetail, now: NaiveDateTime, api_base_path: &str, warning_days: u32) -> Self {
+    /// `quota_used`: what the key's quota has counted in the current period.
+    fn new(
+        detail: &AppDetail,
+        quota_used: u64,
+        now: NaiveDateTime,
+        api_base_path: &str,
+        warning_days: u32,
+    ) -> Self {
         let app = &detail.app;
         EditInfo {
             id: app.id,
@@ -72,6 +84,17 @@ impl EditInfo {
                 .launch_url(detail.storage_service_name.as_deref(), api_base_path),
             expired: app.expired_at(now),
             expiring: crate::apps::domain::expiry::warning(app.expires_at, now, warning_days),
+            quota_left: app.quota.map(|quota| {
+                let left = grouped(quota.total.saturating_sub(quota_used));
+                let total = grouped(quota.total);
+                match quota.refill {
+                    Refill::Never => format!("{left} of {total} requests left"),
+                    Refill::Daily => format!("{left} of {total} requests left today"),
+                    Refill::Monthly => format!("{left} of {total} requests left this month"),
+                }
+            }),
+            role_rate_limits: (!detail.role_rate_limits.is_empty())
+                .then(|| detail.role_rate_limits.describe()),
         }
     }
 }

@@ -41,6 +41,7 @@ use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
 use crate::apps::domain::listing::{ListQuery, ListedApp, Sort, SortValue, Status};
 use crate::db::{DbConn, MultiBackend};
+use crate::limits::Quota;
 use crate::paging::{self, Key, Range, Slice};
 use crate::schema::{apps, roles};
 
@@ -62,7 +63,7 @@ pub fn page(
         },
     )?;
     Ok(Slice {
-        rows: items(conn, &ids.rows)?,
+        rows: items(conn, &ids.rows, now)?,
         has_previous: ids.has_previous,
         has_next: ids.has_next,
     })
@@ -79,10 +80,17 @@ struct ListRow {
     last_used_at: Option<NaiveDateTime>,
     role_name: Option<String>,
     expires_at: Option<NaiveDateTime>,
+    quota_total: Option<i64>,
+    quota_refill: Option<String>,
 }
 
-/// The list rows of `ids`, in that order (an app deleted meanwhile is left out).
-pub(super) fn items(conn: &mut DbConn, ids: &[i32]) -> QueryResult<Vec<ListedApp>> {
+/// The list rows of `ids`, in that order (an app deleted meanwhile is left
+/// out), with what their quotas have left at `now`.
+pub(super) fn items(
+    conn: &mut DbConn,
+    ids: &[i32],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ListedApp>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -99,22 +107,41 @@ pub(super) fn items(conn: &mut DbConn, ids: &[i32]) -> QueryResult<Vec<ListedApp
             apps::last_used_at,
             roles::name.nullable(),
             apps::expires_at,
+            apps::quota_total,
+            apps::quota_refill,
         ))
         .load(conn)?;
+    let quotas: Vec<(i32, Quota)> = rows
+        .iter()
+        .filter_map(|row| {
+            Quota::from_stored(row.quota_total, row.quota_refill.as_deref())
+                .map(|quota| (row.id, quota))
+        })
+        .collect();
+    let used = super::quota_used(conn, &quotas, now)?;
     let position: std::collections::HashMap<i32, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut items: Vec<ListedApp> = rows
         .into_iter()
-        .map(|row| ListedApp {
-            id: row.id,
-            name: row.name,
-            description: row.description,
-            is_active: row.is_active,
-            key_prefix: row.key_prefix,
-            created_at: row.created_at,
-            last_used_at: row.last_used_at,
-            role_name: row.role_name,
-            expires_at: row.expires_at,
+        .map(|row| {
+            let quota = Quota::from_stored(row.quota_total, row.quota_refill.as_deref());
+            ListedApp {
+                id: row.id,
+                name: row.name,
+                description: row.description,
+                is_active: row.is_active,
+                key_prefix: row.key_prefix,
+                created_at: row.created_at,
+                last_used_at: row.last_used_at,
+                role_name: row.role_name,
+                expires_at: row.expires_at,
+                quota_left: quota.map(|quota| {
+                    quota
+                        .total
+                        .saturating_sub(used.get(&row.id).copied().unwrap_or(0))
+                }),
+                quota,
+            }
         })
         .collect();
     items.sort_by_key(|item| position.get(&item.id).copied());
@@ -401,6 +428,8 @@ mod tests {
                 role_id: None,
                 expires_at: None,
                 allowed_ips: Default::default(),
+                rate_limits: Default::default(),
+                quota: None,
             };
             let actor = Actor::local(None, "unit test");
             crate::apps::queries::write::insert(&mut conn, &app, &ApiKey::generate(), &actor, now)

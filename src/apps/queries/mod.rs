@@ -10,8 +10,10 @@ use diesel::prelude::*;
 use super::domain::listing::ListedApp;
 use super::domain::{AllowedIps, App, AppLocation, StoredLocation};
 use crate::db::DbConn;
-use crate::schema::{apps, roles, services};
+use crate::limits::{Quota, RateLimits};
+use crate::schema::{apps, limit_counters, roles, services};
 use crate::services::domain::ServiceKind;
+use std::collections::HashMap;
 
 /// An app's row as stored; decoded into an [`App`] before it leaves here.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -31,6 +33,9 @@ struct AppRow {
     expires_at: Option<NaiveDateTime>,
     previous_key_expires_at: Option<NaiveDateTime>,
     allowed_ips: Option<String>,
+    rate_limits: Option<String>,
+    quota_total: Option<i64>,
+    quota_refill: Option<String>,
     created_at: NaiveDateTime,
     last_used_at: Option<NaiveDateTime>,
 }
@@ -55,6 +60,8 @@ impl AppRow {
             expires_at: self.expires_at,
             previous_key_expires_at: self.previous_key_expires_at,
             allowed_ips: AllowedIps::from_stored(self.allowed_ips.as_deref()),
+            rate_limits: RateLimits::from_stored(self.rate_limits.as_deref()),
+            quota: Quota::from_stored(self.quota_total, self.quota_refill.as_deref()),
             created_at: self.created_at,
             last_used_at: self.last_used_at,
         }
@@ -78,6 +85,8 @@ pub struct AppDetail {
     pub storage_service_name: Option<String>,
     pub role_name: Option<String>,
     pub storage_service_label: Option<String>,
+    /// The rate limits its role gives the keys without their own.
+    pub role_rate_limits: RateLimits,
 }
 
 pub fn detail(conn: &mut DbConn, id: i32) -> QueryResult<Option<AppDetail>> {
@@ -90,22 +99,62 @@ pub fn detail(conn: &mut DbConn, id: i32) -> QueryResult<Option<AppDetail>> {
             services::name.nullable(),
             services::label.nullable(),
             roles::name.nullable(),
+            roles::rate_limits.nullable(),
         ))
-        .first::<(AppRow, Option<String>, Option<String>, Option<String>)>(conn)
+        .first::<(
+            AppRow,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        )>(conn)
         .optional()?;
     Ok(found.map(
-        |(row, storage_service_name, storage_service_label, role_name)| AppDetail {
+        |(row, storage_service_name, storage_service_label, role_name, role_limits)| AppDetail {
             app: row.decode(),
             storage_service_name,
             role_name,
             storage_service_label,
+            role_rate_limits: RateLimits::from_stored(role_limits.as_deref()),
         },
     ))
 }
 
-/// A row of the list, by id.
-pub fn list_item(conn: &mut DbConn, id: i32) -> QueryResult<Option<ListedApp>> {
-    Ok(list::items(conn, &[id])?.pop())
+/// A row of the list, by id, its quota's balance at `now`.
+pub fn list_item(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<Option<ListedApp>> {
+    Ok(list::items(conn, &[id], now)?.pop())
+}
+
+/// What each app's quota has counted in the period `now` falls in (apps with
+/// nothing counted are left out). The verifier writes the counts within a
+/// second of the verifications.
+pub fn quota_used(
+    conn: &mut DbConn,
+    quotas: &[(i32, Quota)],
+    now: NaiveDateTime,
+) -> QueryResult<HashMap<i32, u64>> {
+    if quotas.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let at = crate::limits::unix_seconds(now);
+    let periods: HashMap<i32, i64> = quotas
+        .iter()
+        .map(|(id, quota)| (*id, quota.refill.period_start(at)))
+        .collect();
+    let rows: Vec<(i32, i64, i64)> = limit_counters::table
+        .filter(limit_counters::window_seconds.eq(0))
+        .filter(limit_counters::app_id.eq_any(periods.keys()))
+        .select((
+            limit_counters::app_id,
+            limit_counters::window_start,
+            limit_counters::count,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(id, start, _)| periods.get(id) == Some(start))
+        .map(|(id, _, count)| (id, count.max(0) as u64))
+        .collect())
 }
 
 /// Name and display prefix of one app.

@@ -72,6 +72,9 @@ struct AppFields<'a> {
     role_id: Option<i32>,
     expires_at: Option<NaiveDateTime>,
     allowed_ips: Option<String>,
+    rate_limits: Option<String>,
+    quota_total: Option<i64>,
+    quota_refill: Option<&'static str>,
     updated_at: NaiveDateTime,
     updated_by_id: Option<i32>,
 }
@@ -91,6 +94,9 @@ impl<'a> AppFields<'a> {
             role_id: app.role_id,
             expires_at: app.expires_at,
             allowed_ips: app.allowed_ips.stored(),
+            rate_limits: app.rate_limits.stored(),
+            quota_total: app.quota.map(|q| q.total as i64),
+            quota_refill: app.quota.map(|q| q.refill.as_str()),
             updated_at: now,
             updated_by_id: admin_id,
         }
@@ -184,6 +190,18 @@ pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
         } else {
             app.allowed_ips.to_string()
         },
+    ));
+    fields.push((
+        "Rate limits",
+        if app.rate_limits.is_empty() {
+            "the role's".into()
+        } else {
+            app.rate_limits.describe()
+        },
+    ));
+    fields.push((
+        "Quota",
+        app.quota.map_or_else(|| "none".into(), |q| q.describe()),
     ));
     fields.push(("Key", format!("{}…", app.key_prefix)));
     if let Some(until) = app.previous_key_expires_at {

@@ -5,6 +5,7 @@ use serde::Deserialize;
 pub mod rules;
 
 use self::rules::{Component, Rule, Verbs};
+use crate::limits::RateLimits;
 use crate::templates::FieldErrors;
 use crate::text::parse_description;
 
@@ -20,6 +21,9 @@ pub struct RoleForm {
     pub name: String,
     pub description: String,
     pub is_active: Option<String>,
+    /// "Default rate limits": one a line, like `100/minute`, for the keys
+    /// with the role that set none of their own.
+    pub rate_limits: String,
 }
 
 impl RoleForm {
@@ -51,6 +55,7 @@ pub struct NewRole {
     pub name: RoleName,
     pub description: String,
     pub is_active: bool,
+    pub rate_limits: RateLimits,
 }
 
 impl NewRole {
@@ -62,11 +67,15 @@ impl NewRole {
         let description = parse_description(&form.description)
             .map_err(|e| errors.add("description", e))
             .ok();
-        match (name, description) {
-            (Some(name), Some(description)) => Ok(NewRole {
+        let rate_limits = RateLimits::parse(&form.rate_limits)
+            .map_err(|e| errors.add("rate_limits", e))
+            .ok();
+        match (name, description, rate_limits) {
+            (Some(name), Some(description), Some(rate_limits)) => Ok(NewRole {
                 name,
                 description,
                 is_active: form.is_active.is_some(),
+                rate_limits,
             }),
             _ => Err(errors),
         }
@@ -97,17 +106,23 @@ mod tests {
             name: "Readers".into(),
             description: "read only".into(),
             is_active: None,
+            rate_limits: "100/minute\n10,000/day".into(),
         };
         let role = NewRole::parse(&form).unwrap();
         assert!(!role.is_active);
         assert_eq!(role.description, "read only");
+        assert_eq!(
+            role.rate_limits.describe(),
+            "100 per minute, 10,000 per day"
+        );
         let errors = NewRole::parse(&RoleForm {
             name: String::new(),
             description: "d".repeat(256),
             is_active: None,
+            rate_limits: "100/fortnight".into(),
         })
         .unwrap_err();
-        assert!(errors.has("name") && errors.has("description"));
+        assert!(errors.has("name") && errors.has("description") && errors.has("rate_limits"));
     }
 }
 

@@ -96,6 +96,7 @@ async fn edit_page(
         name: role.name.clone(),
         description: role.description.clone(),
         is_active: role.is_active.then(|| "true".to_owned()),
+        rate_limits: role.rate_limits().form_text(),
     });
     render(
         status,

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::apps::domain::AllowedIps;
 use crate::apps::domain::key::KeyFormatError;
+use crate::limits::{Quota, RateLimits, Refusal, Report, grouped};
 use crate::roles::domain::rules::{Rule, Verb, granted_verbs, normalise_path};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -29,10 +30,12 @@ pub enum Code {
     RoleInactive,
     IpNotAllowed,
     Forbidden,
+    RateLimited,
+    UsageExceeded,
 }
 
 impl Code {
-    pub const ALL: [Code; 10] = [
+    pub const ALL: [Code; 12] = [
         Code::Valid,
         Code::Missing,
         Code::Malformed,
@@ -43,6 +46,8 @@ impl Code {
         Code::RoleInactive,
         Code::IpNotAllowed,
         Code::Forbidden,
+        Code::RateLimited,
+        Code::UsageExceeded,
     ];
 
     /// The code as the API spells it (and as the metrics label it).
@@ -58,6 +63,8 @@ impl Code {
             Code::RoleInactive => "ROLE_INACTIVE",
             Code::IpNotAllowed => "IP_NOT_ALLOWED",
             Code::Forbidden => "FORBIDDEN",
+            Code::RateLimited => "RATE_LIMITED",
+            Code::UsageExceeded => "USAGE_EXCEEDED",
         }
     }
 }
@@ -92,6 +99,19 @@ pub struct KeyGrant {
     pub replaced_until: Option<NaiveDateTime>,
     /// Where the key may be used from; empty: anywhere.
     pub allowed_ips: AllowedIps,
+    /// The key's own rate limits; empty: its role's.
+    pub rate_limits: RateLimits,
+    pub quota: Option<Quota>,
+}
+
+impl KeyGrant {
+    /// The rate limits the key is held to: its own, else its role's.
+    pub fn rate_limits(&self) -> &RateLimits {
+        match &self.role {
+            Some(role) if self.rate_limits.is_empty() => &role.rate_limits,
+            _ => &self.rate_limits,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +120,8 @@ pub struct RoleGrant {
     pub name: String,
     pub active: bool,
     pub rules: Vec<Rule>,
+    /// The limits of its keys that set none of their own.
+    pub rate_limits: RateLimits,
 }
 
 /// A service as verification sees it.
@@ -118,6 +140,9 @@ pub struct Decision {
     pub role: Option<Named>,
     /// Whether the target was allowed; `None` when no target was asked about.
     pub allowed: Option<bool>,
+    /// Where the key stands against its limits, for a key that has any and
+    /// got as far as them.
+    pub limits: Option<Report>,
 }
 
 impl Decision {
@@ -132,6 +157,7 @@ impl Decision {
             app: None,
             role: None,
             allowed: None,
+            limits: None,
         }
     }
 
@@ -160,8 +186,51 @@ impl Decision {
     pub fn counts_as_use(&self) -> bool {
         matches!(
             self.code,
-            Code::Valid | Code::NoRole | Code::RoleInactive | Code::Forbidden
+            Code::Valid
+                | Code::NoRole
+                | Code::RoleInactive
+                | Code::Forbidden
+                | Code::RateLimited
+                | Code::UsageExceeded
         )
+    }
+
+    /// A valid decision turned down by the key's limits: `report` says where
+    /// it stands, `at` is when (Unix seconds).
+    pub fn limited(mut self, refusal: Refusal, report: Report) -> Self {
+        let retry = report.retry_after(refusal);
+        let app = self.app.as_ref().map_or("", |app| app.name.as_str());
+        (self.code, self.message) = match refusal {
+            Refusal::Rate(limit) => (
+                Code::RateLimited,
+                format!(
+                    "The app “{app}” has made its {} requests per {}: retry in {} seconds.",
+                    grouped(limit.limit),
+                    limit.window_text(),
+                    retry.unwrap_or(1)
+                )
+                .into(),
+            ),
+            Refusal::Quota(quota) => (
+                Code::UsageExceeded,
+                match retry {
+                    Some(seconds) => format!(
+                        "The app “{app}” has used its quota of {}: it refills in {seconds} seconds.",
+                        quota.describe()
+                    ),
+                    None => format!(
+                        "The app “{app}” has used its quota of {}, which is not refilled.",
+                        quota.describe()
+                    ),
+                }
+                .into(),
+            ),
+        };
+        if self.allowed.is_some() {
+            self.allowed = Some(false);
+        }
+        self.limits = Some(report);
+        self
     }
 }
 
@@ -191,6 +260,7 @@ pub fn judge(
             name: r.name.clone(),
         }),
         allowed,
+        limits: None,
     };
     if let Some(until) = grant.replaced_until
         && until <= now

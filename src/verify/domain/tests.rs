@@ -41,10 +41,13 @@ fn grant() -> KeyGrant {
                 component: Component::parse("*").unwrap(),
                 verbs: Verbs::parse(["GET"]).unwrap(),
             }],
+            rate_limits: Default::default(),
         })),
         expires_at: None,
         replaced_until: None,
         allowed_ips: AllowedIps::default(),
+        rate_limits: Default::default(),
+        quota: None,
     }
 }
 

@@ -281,6 +281,7 @@ mod tests {
                 component: Component::parse("*").unwrap(),
                 verbs: Verbs::parse(["GET"]).unwrap(),
             }],
+            rate_limits: Default::default(),
         })
     }
 
@@ -293,6 +294,8 @@ mod tests {
             expires_at: None,
             replaced_until: None,
             allowed_ips: Default::default(),
+            rate_limits: Default::default(),
+            quota: None,
         }
     }
 

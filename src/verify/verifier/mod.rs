@@ -23,30 +23,51 @@
 //! Last-used times are collected in memory and written every few seconds in
 //! short transactions of a bounded number of keys, never one write per
 //! request; what fails to be written waits for the next time.
+//!
+//! Rate limits and quotas are counted by the `limiter`, in memory, and added
+//! to the shared counts in the database in batches and four times a second
+//! (see there for what that guarantees on one instance and on several).
+//!
+//! With `--database-outage allow`, a failed poll keeps the cache (during an
+//! outage nobody can change a key, the console writes to the same database)
+//! and limits are judged on this instance's own counts until the database
+//! is back; with `refuse`, the default, the cache is dropped and every
+//! verification answers 503.
 
 mod cache;
 mod last_used;
+pub mod limiter;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use self::cache::{Cache, Cached};
 use self::last_used::Pending;
-use super::domain::{Decision, ServiceInfo, Target, judge};
+use self::limiter::{Attempt, Limiter, SHARDS};
+use super::domain::{Decision, KeyGrant, ServiceInfo, Target, judge};
 use super::queries;
 use crate::apps::domain::ApiKey;
 use crate::clock::SharedClock;
+use crate::config::DatabaseOutage;
 use crate::db::{self, Backend, DbConn, DbPool, changes};
 use crate::error::AppError;
+use crate::limits::unix_seconds;
 use crate::metrics::Metrics;
 use crate::services::domain::ServiceName;
 
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 pub const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// How often the counts of rate limits and quotas are added to the shared ones.
+pub const LIMITS_FLUSH_INTERVAL: Duration = Duration::from_millis(250);
+/// Counts of rate-limit windows are kept this long (seconds) after the
+/// window ends, and quota periods this long after they begin.
+const KEEP_WINDOWS: i64 = 120;
+const KEEP_PERIODS: i64 = 40 * 86_400;
 /// Keys whose last use one transaction writes: SQLite's write lock is held
 /// for milliseconds, not for the seconds a million keys took in one.
 const LAST_USED_CHUNK: usize = 1_000;
@@ -75,6 +96,8 @@ pub struct Verifier {
     /// Held while last-used times are written, so the final write at shutdown
     /// waits for a periodic one already under way.
     flushing: tokio::sync::Mutex<()>,
+    limiter: Limiter,
+    outage: DatabaseOutage,
     metrics: Arc<Metrics>,
 }
 
@@ -93,6 +116,7 @@ impl Verifier {
         backend: Backend,
         capacity: usize,
         clock: SharedClock,
+        outage: DatabaseOutage,
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         metrics.declare_verification_codes(
@@ -101,9 +125,12 @@ impl Verifier {
                 .map(|code| code.as_str())
                 .chain([UNAVAILABLE, ERROR]),
         );
+        let started = unix_seconds(clock.now());
         Arc::new(Verifier {
             pool,
             clock,
+            limiter: Limiter::new(started),
+            outage,
             inline_reads: backend == Backend::Sqlite,
             cache: Cache::new(capacity),
             last_used: Pending::default(),
@@ -152,11 +179,96 @@ impl Verifier {
             Some(target) => self.service(&target.service).await?,
             None => None,
         };
-        let decision = judge(&cached.grant, target, client, service, self.clock.now());
+        let now = self.clock.now();
+        let mut decision = judge(&cached.grant, target, client, service, now);
+        if decision.valid() {
+            decision = self.limit(&cached.grant, decision, now).await?;
+        }
         if decision.counts_as_use() {
             self.record_use(&cached);
         }
         Ok(decision)
+    }
+
+    /// A valid decision, judged against the key's rate limits and quota (and
+    /// counted when they admit it).
+    async fn limit(
+        &self,
+        grant: &KeyGrant,
+        decision: Decision,
+        now: NaiveDateTime,
+    ) -> Result<Decision, AppError> {
+        let limits = grant.rate_limits();
+        if limits.is_empty() && grant.quota.is_none() {
+            return Ok(decision);
+        }
+        let at = unix_seconds(now);
+        let mut local_only = false;
+        loop {
+            match self
+                .limiter
+                .try_admit(grant.app_id, limits, grant.quota, at, local_only)
+            {
+                Attempt::Judged(None, report) => {
+                    return Ok(Decision {
+                        limits: Some(report),
+                        ..decision
+                    });
+                }
+                Attempt::Judged(Some(refusal), report) => {
+                    return Ok(decision.limited(refusal, report));
+                }
+                Attempt::Sync(shard) => {
+                    if let Err(e) = self.sync_counts(shard, false).await {
+                        match self.outage {
+                            DatabaseOutage::Refuse => return Err(e),
+                            DatabaseOutage::Allow => local_only = true,
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds a shard's counts to the shared ones and reads back the totals:
+    /// those that must sync before a request can be judged, or (`all`) every
+    /// one with something counted. On failure the counts wait for the next.
+    async fn sync_counts(&self, shard: usize, all: bool) -> Result<(), AppError> {
+        let _turn = self.limiter.sync_turn(shard).await;
+        let at = unix_seconds(self.clock.now());
+        let taken = self.limiter.begin_sync(shard, all, at);
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let writing = taken.clone();
+        let result = db::run(&self.pool, move |conn| queries::add_counts(conn, &writing)).await;
+        match result {
+            Ok(Ok(totals)) => {
+                self.limiter.end_sync(shard, &taken, Some(&totals));
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                self.limiter.end_sync(shard, &taken, None);
+                Err(e.into())
+            }
+            Err(e) => {
+                self.limiter.end_sync(shard, &taken, None);
+                Err(e)
+            }
+        }
+    }
+
+    /// Adds every count of rate limits and quotas to the shared ones (four
+    /// times a second, and once more at shutdown).
+    pub async fn flush_limits(&self) {
+        for shard in 0..SHARDS {
+            if let Err(e) = self.sync_counts(shard, true).await {
+                log::warn!(
+                    "recording rate-limit and quota counts failed ({e}); kept for the next try"
+                );
+                return;
+            }
+        }
     }
 
     async fn key_grant(&self, digest: [u8; 32]) -> Result<Option<Arc<Cached>>, AppError> {
@@ -241,6 +353,13 @@ impl Verifier {
                 log::warn!("reading the change log failed: {e}");
                 self.cache.start_over(None);
             }
+            Err(e) if self.outage == DatabaseOutage::Allow && at.is_some() => {
+                // Nobody can change a key while the database is down; the
+                // poll goes on from where it was once it is back.
+                log::warn!(
+                    "the database cannot be reached ({e}); cached keys go on being judged (--database-outage allow)"
+                );
+            }
             Err(e) => {
                 if at.is_some() {
                     log::warn!("verification cache dropped: {e}");
@@ -294,6 +413,20 @@ impl Verifier {
         }
     }
 
+    /// Deletes counts of windows and periods long past.
+    async fn prune_counts(&self) {
+        let now = unix_seconds(self.clock.now());
+        match db::run(&self.pool, move |conn| {
+            queries::prune_counts(conn, now, KEEP_WINDOWS, KEEP_PERIODS)
+        })
+        .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => log::warn!("pruning rate-limit counts failed: {e}"),
+            Err(e) => log::warn!("pruning rate-limit counts failed: {e}"),
+        }
+    }
+
     /// Deletes changes older than every running instance needs.
     async fn prune_changes(&self) {
         let before = chrono::Utc::now().naive_utc()
@@ -344,8 +477,17 @@ impl Verifier {
             loop {
                 every.tick().await;
                 pruner.prune_changes().await;
+                pruner.prune_counts().await;
             }
         });
-        vec![polling, writing, pruning]
+        let counter = Arc::clone(self);
+        let counting = tokio::spawn(async move {
+            let mut every = every(LIMITS_FLUSH_INTERVAL);
+            loop {
+                every.tick().await;
+                counter.flush_limits().await;
+            }
+        });
+        vec![polling, writing, pruning, counting]
     }
 }

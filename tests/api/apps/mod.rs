@@ -264,6 +264,8 @@ fn add_app(app: &TestApp, admin_id: i32, seed: &Seed) -> i32 {
         role_id: None,
         expires_at: None,
         allowed_ips: Default::default(),
+        rate_limits: Default::default(),
+        quota: None,
     };
     let id = keyward::apps::queries::write::insert(
         &mut conn,

@@ -273,6 +273,8 @@ storage_test!(
                     role_id: None,
                     expires_at: None,
                     allowed_ips: Default::default(),
+                    rate_limits: Default::default(),
+                    quota: None,
                 };
                 keyward::apps::queries::write::insert(
                     conn,

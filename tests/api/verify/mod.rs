@@ -12,6 +12,7 @@ mod browser;
 mod forward_auth;
 mod freshness;
 mod last_used;
+mod limits;
 mod precise;
 mod proxy_headers;
 mod refusals;

@@ -192,6 +192,8 @@ storage_test!(
                     role_id: Some(s.role),
                     expires_at: None,
                     allowed_ips: Default::default(),
+                    rate_limits: Default::default(),
+                    quota: None,
                 };
                 keyward::apps::queries::write::insert(conn, &new, &key, &actor, now)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
