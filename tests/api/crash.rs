@@ -4,7 +4,7 @@
 //! a SQLite file must pass `PRAGMA integrity_check`.
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,63 +12,14 @@ use diesel::prelude::*;
 use keyward::schema::apps;
 
 use crate::harness::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, Backend, StatusCode, TestDb, TestResponse, eventually, free_port,
+    ADMIN_EMAIL, ADMIN_PASSWORD, Backend, KeywardProcess, StatusCode, TestDb, TestResponse,
+    eventually,
 };
 
 /// Creates acknowledged before the kill: enough that writes are in flight.
 const ACKNOWLEDGED_BEFORE_KILL: usize = 40;
 /// Clients creating keys at once.
 const WRITERS: usize = 4;
-
-/// `keyward serve` on `url` at a free port; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    async fn start(url: &str) -> Server {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_keyward"))
-            .args(["--database-url", url, "serve"])
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cannot start keyward serve");
-        let server = Server {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        let livez = format!("{}/livez", server.address);
-        eventually(Duration::from_secs(30), "keyward to listen", || async {
-            client
-                .get(&livez)
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())
-        })
-        .await;
-        server
-    }
-
-    /// SIGKILL: no shutdown, no flush, whatever was in flight is cut off.
-    fn kill(&mut self) {
-        self.child.kill().expect("cannot kill keyward");
-        self.child.wait().expect("cannot reap keyward");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn create_admin(url: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
@@ -195,7 +146,7 @@ async fn crash_and_recover(backend: Backend) {
         return;
     };
     create_admin(&db.url);
-    let mut server = Server::start(&db.url).await;
+    let mut server = KeywardProcess::start(&db.url, &[]).await;
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let mut writers = Vec::new();
     for writer in 0..WRITERS {
@@ -235,7 +186,7 @@ async fn crash_and_recover(backend: Backend) {
     }
 
     // keyward starts again on what the crash left, and serves it.
-    let server = Server::start(&db.url).await;
+    let server = KeywardProcess::start(&db.url, &[]).await;
     let stored = stored_apps(&db.url);
     let names: Vec<&str> = stored.iter().map(|a| a.0.as_str()).collect();
     for name in &acknowledged {

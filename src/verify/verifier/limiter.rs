@@ -10,14 +10,17 @@
 //!   the database before its first request is judged.
 //! - **Several instances on one database never refuse under a limit** (the
 //!   sum never exceeds the true count) and **overshoot by a bounded amount**:
-//!   a counter admits at most one batch — a twentieth of its limit, at least
-//!   1, at most 10,000 — before it must add what it counted to the shared
-//!   count and read the total back, and a background flush adds every
-//!   pending count four times a second. With `n` instances a window of `N`
-//!   admits at most `N − 1 + n × batch` requests: 10% over for two instances.
+//!   a counter holds at most one batch — a twentieth of its limit, at least
+//!   1, at most 10,000 — that is not yet in the shared count (waiting or
+//!   being added) before it must add it and read the total back, and a
+//!   background flush adds every pending count four times a second. With `n`
+//!   instances a window of `N` admits at most `N + (n − 1) × batch`
+//!   requests: 5% over for two instances. (The instance judging last saw a
+//!   total that holds all of the others' requests but their last batches.)
 //! - **Quotas survive restarts**: their counts are in the database, read
 //!   before the first request of a period. What a SIGKILL loses is what was
-//!   admitted since the last flush (a quarter of a second, at most a batch).
+//!   admitted since the last flush: a quarter of a second's worth, at most a
+//!   batch, so a quota of `N` admits at most `N + batch` across a SIGKILL.
 //!
 //! No request costs a database round trip except the first of a counter
 //! (when its window is older than the instance) and the one that fills a
@@ -66,8 +69,10 @@ impl Counter {
         Some(self.known? + self.in_flight + self.pending)
     }
 
+    /// Never read, or a batch not yet added to the shared count (whether
+    /// waiting or being added): what keeps the overshoot bounded.
     fn needs_sync(&self) -> bool {
-        self.known.is_none() || self.pending >= self.batch
+        self.known.is_none() || self.pending + self.in_flight >= self.batch
     }
 }
 

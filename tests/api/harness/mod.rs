@@ -2,8 +2,8 @@
 //! free port (`server`, with the `each_backend!` and `storage_test!` macros),
 //! HTTP and the app's cookie-jar client (`http`), reading HTML (`html`),
 //! signing in and sessions (`session`), data set up through the console's
-//! forms and the stored rows read back (`seed`), and Chromium driven through
-//! chromedriver (`browser`). Tests import what they need from here.
+//! forms and the stored rows read back (`seed`), Chromium driven through
+//! chromedriver (`browser`), and the real binary as a process (`process`). Tests import what they need from here.
 
 #[macro_use]
 mod server;
@@ -12,6 +12,7 @@ mod browser;
 mod db;
 mod html;
 mod http;
+mod process;
 mod seed;
 mod session;
 
@@ -23,6 +24,7 @@ pub use html::{
     text_of, textarea_value,
 };
 pub use http::{StatusCode, TestResponse, api_client, login_next, query, verify_at};
+pub use process::KeywardProcess;
 pub use seed::{StoredApp, create_role};
 pub use server::{Peer, TestApp, eventually, free_port, spawn_app, spawn_app_with};
 pub use session::{ADMIN_EMAIL, ADMIN_PASSWORD, Visitor};

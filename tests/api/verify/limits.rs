@@ -23,25 +23,25 @@ use crate::harness::{
 use crate::management::{Api, expect, expect_error};
 
 /// 50 seconds before the minute ends, 110 before the day and the month do.
-const START: &str = "2027-01-31 23:58:10";
+pub(super) const START: &str = "2027-01-31 23:58:10";
 
 fn start_time() -> NaiveDateTime {
     NaiveDateTime::parse_from_str(START, "%Y-%m-%d %H:%M:%S").unwrap()
 }
 
-async fn start(db: TestDb) -> (TestApp, Arc<ManualClock>) {
+pub(super) async fn start(db: TestDb) -> (TestApp, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::at(start_time()));
     let shared = clock.clone();
     let app = TestApp::start(db, move |settings| settings.clock = shared).await;
     (app, clock)
 }
 
-async fn verify(app: &TestApp, body: &Value) -> Value {
+pub(super) async fn verify(app: &TestApp, body: &Value) -> Value {
     verify_at(&api_client(), &app.address, body).await
 }
 
 /// Saves the Edit Application form of "Mobile app" with these limits.
-async fn save_limits(
+pub(super) async fn save_limits(
     app: &TestApp,
     s: &Setup,
     rate_limits: &str,

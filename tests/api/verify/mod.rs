@@ -13,6 +13,7 @@ mod forward_auth;
 mod freshness;
 mod last_used;
 mod limits;
+mod limits_shared;
 mod precise;
 mod proxy_headers;
 mod refusals;
