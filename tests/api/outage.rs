@@ -6,8 +6,13 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use diesel::prelude::*;
+use keyward::clock::ManualClock;
+use keyward::config::DatabaseOutage;
+use keyward::schema::limit_counters;
 use serde_json::json;
 
 use crate::harness::{
@@ -317,4 +322,136 @@ async fn a_database_outage_answers_503_and_keyward_recovers_without_a_restart() 
     let list = app.get("/api-keys").await;
     assert!(list.body.contains("Quiet app"), "{}", list.body);
     assert!(!list.body.contains("Made in the outage"), "{}", list.body);
+}
+
+/// Limits while the database is away, as the operator chose: with
+/// `--database-outage allow` a cached key goes on being judged, its rate
+/// limit counted by this instance alone (and written once the database is
+/// back); with `refuse` (the default) it answers 503 like everything else.
+#[tokio::test]
+async fn limits_follow_the_outage_choice() {
+    let Some(cluster) = Cluster::init() else {
+        return;
+    };
+    cluster.start();
+    // One clock for both instances: the test stays in one window.
+    let clock = Arc::new(ManualClock::at(
+        chrono::NaiveDateTime::parse_from_str("2027-03-01 12:00:05", "%Y-%m-%d %H:%M:%S").unwrap(),
+    ));
+    let shared = clock.clone();
+    let allow = TestApp::start(TestDb::existing(cluster.url()), move |settings| {
+        settings.clock = shared;
+        settings.database_outage = DatabaseOutage::Allow;
+    })
+    .await;
+    let shared = clock.clone();
+    let refuse = TestApp::start(TestDb::existing(cluster.url()), move |settings| {
+        settings.clock = shared;
+    })
+    .await;
+    allow.login_as_default_admin().await;
+    let service = allow.create_service("db", "api").await;
+    let role = allow.create_role("reader").await;
+    allow.add_rule(role, Some(service), "*", &["GET"]).await;
+    let (app_id, key) = allow.create_key("Limited app", Some(role)).await;
+    let (_, uncached) = allow.create_key("Quiet app", Some(role)).await;
+    let saved = allow
+        .post_form(
+            &format!("/api-keys/{app_id}"),
+            &[
+                ("name", "Limited app"),
+                ("is_active", "true"),
+                ("location", "0"),
+                ("role_id", &role.to_string()),
+                ("rate_limits", "6/minute"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    // `allow` has the key in its cache (a look-up after a change may not be
+    // cached, so until a verification is answered from it) and `refuse` has
+    // judged it too.
+    let hits = || async {
+        let metrics = allow.get("/metrics").await.body;
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("keyward_verify_cache_hits_total "))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let admitted = std::sync::atomic::AtomicUsize::new(0);
+    eventually(Duration::from_secs(5), "the key to be cached", || async {
+        // Forward-auth, so the service it names is cached too.
+        let before = hits().await;
+        let auth = forward_auth(&allow, "GET", "/api/v2/db/_table/x", &[("X-API-Key", &key)]).await;
+        assert_eq!(auth.status, StatusCode::OK, "{}", auth.body);
+        admitted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        (hits().await > before).then_some(())
+    })
+    .await;
+    assert_eq!(refuse.verify(&json!({"key": key})).await["code"], "VALID");
+    let window = |conn: &mut keyward::db::DbConn| {
+        limit_counters::table
+            .filter(limit_counters::app_id.eq(app_id))
+            .filter(limit_counters::window_seconds.eq(60))
+            .select(limit_counters::count)
+            .first::<i64>(conn)
+            .optional()
+    };
+
+    cluster.stop();
+    // Both see the database gone (their change polls fail) ...
+    for app in [&allow, &refuse] {
+        eventually(Duration::from_secs(10), "readiness to fail", || async {
+            (app.get("/readyz").await.status == StatusCode::SERVICE_UNAVAILABLE).then_some(())
+        })
+        .await;
+    }
+    // ... then `refuse` answers 503 for the key, and `allow` judges it on
+    // the counts it knows, to the last of the six and then RATE_LIMITED.
+    eventually(Duration::from_secs(10), "refuse to answer 503", || async {
+        (post_verify(&refuse, &key).await.status == StatusCode::SERVICE_UNAVAILABLE).then_some(())
+    })
+    .await;
+    assert_unavailable_json(&post_verify(&refuse, &key).await, "refuse");
+    loop {
+        let response = post_verify(&allow, &key).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        let answer: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+        match answer["code"].as_str() {
+            Some("VALID") => admitted.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            Some("RATE_LIMITED") => break,
+            _ => panic!("{answer}"),
+        };
+    }
+    assert_eq!(
+        admitted.into_inner(),
+        6,
+        "allow admitted the six of the window, as far as it knew"
+    );
+    let auth = forward_auth(&allow, "GET", "/api/v2/db/_table/x", &[("X-API-Key", &key)]).await;
+    assert_eq!(auth.status, StatusCode::TOO_MANY_REQUESTS, "{}", auth.body);
+    // A key it never judged cannot be answered without the database.
+    assert_unavailable_json(&post_verify(&allow, &uncached).await, "uncached");
+
+    cluster.start();
+    // What `allow` counted alone reaches the shared count: its six, and the
+    // one `refuse` counted, which `allow` could not know of meanwhile (the
+    // price of going on without the database).
+    eventually(
+        Duration::from_secs(10),
+        "the outage's counts to be written",
+        || async {
+            let mut conn = allow.pool.get().ok()?;
+            (window(&mut conn).ok()?? == 7).then_some(())
+        },
+    )
+    .await;
+    eventually(Duration::from_secs(5), "refuse to judge again", || async {
+        let response = post_verify(&refuse, &key).await;
+        (response.status == StatusCode::OK).then_some(response)
+    })
+    .await;
+    let answer = refuse.verify(&json!({"key": key})).await;
+    assert_eq!(answer["code"], "RATE_LIMITED", "{answer}");
 }

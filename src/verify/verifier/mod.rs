@@ -40,7 +40,7 @@ pub mod limiter;
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
@@ -64,6 +64,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 pub const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// How often the counts of rate limits and quotas are added to the shared ones.
 pub const LIMITS_FLUSH_INTERVAL: Duration = Duration::from_millis(250);
+/// After a failed write of counts, verifications do not try again for this
+/// long (the background flush does).
+const LIMITS_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 /// Counts of rate-limit windows are kept this long (seconds) after the
 /// window ends, and quota periods this long after they begin.
 const KEEP_WINDOWS: i64 = 120;
@@ -98,6 +101,11 @@ pub struct Verifier {
     flushing: tokio::sync::Mutex<()>,
     limiter: Limiter,
     outage: DatabaseOutage,
+    /// Until when (milliseconds since `born`) no verification tries to sync
+    /// its counts after one failed: an outage costs each request nothing,
+    /// not a connection attempt. The background flush keeps trying.
+    limits_offline_until: AtomicU64,
+    born: Instant,
     metrics: Arc<Metrics>,
 }
 
@@ -131,6 +139,8 @@ impl Verifier {
             clock,
             limiter: Limiter::new(started),
             outage,
+            limits_offline_until: AtomicU64::new(0),
+            born: Instant::now(),
             inline_reads: backend == Backend::Sqlite,
             cache: Cache::new(capacity),
             last_used: Pending::default(),
@@ -219,7 +229,14 @@ impl Verifier {
                     return Ok(decision.limited(refusal, report));
                 }
                 Attempt::Sync(shard) => {
-                    if let Err(e) = self.sync_counts(shard, false).await {
+                    let synced = if self.limits_offline() {
+                        Err(AppError::DatabaseUnavailable(anyhow::anyhow!(
+                            "rate-limit counts could not be written a moment ago"
+                        )))
+                    } else {
+                        self.sync_counts(shard, false).await
+                    };
+                    if let Err(e) = synced {
                         match self.outage {
                             DatabaseOutage::Refuse => return Err(e),
                             DatabaseOutage::Allow => local_only = true,
@@ -228,6 +245,11 @@ impl Verifier {
                 }
             }
         }
+    }
+
+    fn limits_offline(&self) -> bool {
+        self.born.elapsed().as_millis()
+            < u128::from(self.limits_offline_until.load(Ordering::Relaxed))
     }
 
     /// Adds a shard's counts to the shared ones and reads back the totals:
@@ -242,20 +264,20 @@ impl Verifier {
         }
         let writing = taken.clone();
         let result = db::run(&self.pool, move |conn| queries::add_counts(conn, &writing)).await;
-        match result {
+        let error = match result {
             Ok(Ok(totals)) => {
                 self.limiter.end_sync(shard, &taken, Some(&totals));
-                Ok(())
+                self.limits_offline_until.store(0, Ordering::Relaxed);
+                return Ok(());
             }
-            Ok(Err(e)) => {
-                self.limiter.end_sync(shard, &taken, None);
-                Err(e.into())
-            }
-            Err(e) => {
-                self.limiter.end_sync(shard, &taken, None);
-                Err(e)
-            }
-        }
+            Ok(Err(e)) => e.into(),
+            Err(e) => e,
+        };
+        self.limiter.end_sync(shard, &taken, None);
+        let retry = self.born.elapsed() + LIMITS_RETRY_AFTER_FAILURE;
+        self.limits_offline_until
+            .store(retry.as_millis() as u64, Ordering::Relaxed);
+        Err(error)
     }
 
     /// Adds every count of rate limits and quotas to the shared ones (four
@@ -347,18 +369,21 @@ impl Verifier {
             Ok(Err(e)) => Ok(Err(e)),
             Err(e) => Err(e),
         };
+        // Nobody can change a key while the database is down: under
+        // `--database-outage allow` the cache stays, and the poll goes on
+        // from where it was once the database is back.
+        let kept = self.outage == DatabaseOutage::Allow && at.is_some();
         match position {
             Ok(Ok(position)) => self.cache.start_over(Some(position)),
+            Ok(Err(e)) if kept => {
+                log::warn!("reading the change log failed ({e}); cached keys go on being judged");
+            }
+            Err(e) if kept => {
+                log::warn!("the database cannot be reached ({e}); cached keys go on being judged");
+            }
             Ok(Err(e)) => {
                 log::warn!("reading the change log failed: {e}");
                 self.cache.start_over(None);
-            }
-            Err(e) if self.outage == DatabaseOutage::Allow && at.is_some() => {
-                // Nobody can change a key while the database is down; the
-                // poll goes on from where it was once it is back.
-                log::warn!(
-                    "the database cannot be reached ({e}); cached keys go on being judged (--database-outage allow)"
-                );
             }
             Err(e) => {
                 if at.is_some() {
