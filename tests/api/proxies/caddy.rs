@@ -7,7 +7,7 @@ use std::process::Command;
 use super::{
     ProxyProcess, Refusals, Upstream, example_with, find_binary, guard,
     honours_a_deactivation_within_a_second, judges_the_address_the_proxy_saw,
-    passes_only_what_keyward_allows,
+    passes_only_what_keyward_allows, tells_a_limited_client_when_to_retry,
 };
 use crate::harness::{Backend, TempDir, free_port, skip_or_fail, spawn_app_with};
 
@@ -64,5 +64,6 @@ async fn caddy_passes_only_what_keyward_allows() {
     passes_only_what_keyward_allows("Caddy", Refusals::Passed, &caddy, &upstream, &guarded).await;
     judges_the_address_the_proxy_saw("Caddy", Refusals::Passed, &caddy, &upstream, &app, &guarded)
         .await;
+    tells_a_limited_client_when_to_retry("caddy", false, &caddy, &upstream, &app, &guarded).await;
     honours_a_deactivation_within_a_second(&caddy, &upstream, &app, &guarded).await;
 }

@@ -25,7 +25,7 @@ use crate::harness::{TempDir, eventually};
 
 pub use scenario::{
     Refusals, guard, honours_a_deactivation_within_a_second, judges_the_address_the_proxy_saw,
-    passes_only_what_keyward_allows,
+    passes_only_what_keyward_allows, tells_a_limited_client_when_to_retry,
 };
 
 /// An executable named `name`, on the PATH or in one of `extra` places.

@@ -6,7 +6,7 @@ use std::process::Command;
 use super::{
     ProxyProcess, Refusals, Upstream, example_with, find_binary, guard,
     honours_a_deactivation_within_a_second, judges_the_address_the_proxy_saw,
-    passes_only_what_keyward_allows,
+    passes_only_what_keyward_allows, tells_a_limited_client_when_to_retry,
 };
 use crate::harness::{
     Backend, StatusCode, TempDir, api_client, free_port, skip_or_fail, spawn_app_with,
@@ -87,5 +87,6 @@ async fn nginx_passes_only_what_keyward_allows() {
         &guarded,
     )
     .await;
+    tells_a_limited_client_when_to_retry("nginx", true, &nginx, &upstream, &app, &guarded).await;
     honours_a_deactivation_within_a_second(&nginx, &upstream, &app, &guarded).await;
 }

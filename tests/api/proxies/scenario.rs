@@ -282,6 +282,122 @@ pub async fn passes_only_what_keyward_allows(
     );
 }
 
+/// A key past its rate limit is refused through the proxy with 429, when to
+/// retry (`Retry-After`) and the IETF `RateLimit-Policy` / `RateLimit`
+/// headers, and the API never sees the refused request; where the proxy
+/// passes them on a pass (nginx's example does), a pass carries the headers
+/// too. The key has no limit again afterwards.
+pub async fn tells_a_limited_client_when_to_retry(
+    name: &str,
+    headers_on_pass: bool,
+    proxy: &ProxyProcess,
+    upstream: &Upstream,
+    app: &TestApp,
+    guarded: &Guarded,
+) {
+    use crate::management::{Api, expect};
+    use serde_json::json;
+
+    let client = api_client();
+    let contacts = proxy.url("/api/v2/db/_table/contacts");
+    // The scenario before may have changed the key within the last second.
+    eventually(Duration::from_millis(1200), "the key to pass", || async {
+        let response = send(client.get(&contacts).header("X-API-Key", &guarded.key)).await;
+        (response.status == StatusCode::OK).then_some(())
+    })
+    .await;
+    let api = Api::for_app(app, "write").await;
+    let path = format!("/apps/{}", guarded.app_id);
+    // Two in a window of 31 days: no window ends while the test runs.
+    let month: u32 = 31 * 86_400;
+    expect(
+        &api.patch(
+            &path,
+            &json!({"rate_limits": [{"limit": 2, "window_seconds": month}]}),
+        )
+        .await,
+        StatusCode::OK,
+    );
+    let passes = std::cell::RefCell::new(Vec::new());
+    let limited = eventually(
+        Duration::from_millis(1200),
+        "the proxy to answer 429",
+        || async {
+            let response = send(client.get(&contacts).header("X-API-Key", &guarded.key)).await;
+            if response.status == StatusCode::OK {
+                passes.borrow_mut().push(response);
+                return None;
+            }
+            Some(response)
+        },
+    )
+    .await;
+    let context = format!(
+        "{name}: {:?} {}\n{}",
+        limited.headers,
+        limited.body,
+        proxy.log()
+    );
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "{context}");
+    let retry: u64 = limited
+        .header("retry-after")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=u64::from(month)).contains(&retry), "{context}");
+    assert_eq!(
+        limited.header("ratelimit-policy"),
+        format!("\"31-days\";q=2;w={month}"),
+        "{context}"
+    );
+    assert_eq!(
+        limited.header("ratelimit"),
+        format!("\"31-days\";r=0;t={retry}"),
+        "{context}"
+    );
+    let body: Value =
+        serde_json::from_str(&limited.body).unwrap_or_else(|e| panic!("not JSON ({e}): {context}"));
+    assert_eq!(body["error"]["code"], json!(429), "{context}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("retry in {retry} seconds")),
+        "{context}"
+    );
+    let passes = passes.into_inner();
+    let seen_before = upstream.seen().len();
+    let again = send(client.get(&contacts).header("X-API-Key", &guarded.key)).await;
+    assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
+    assert_eq!(
+        upstream.seen().len(),
+        seen_before,
+        "{name}: the API saw a refused request"
+    );
+    if headers_on_pass {
+        // The passes before the limit took effect carry no limit, the others
+        // say what was left.
+        let told: Vec<&str> = passes
+            .iter()
+            .filter_map(|pass| pass.headers.get("ratelimit")?.to_str().ok())
+            .collect();
+        assert!(
+            !told.is_empty() && told.iter().all(|t| t.starts_with("\"31-days\";r=")),
+            "{name}: passes told {told:?}"
+        );
+    }
+    expect(
+        &api.patch(&path, &json!({"rate_limits": []})).await,
+        StatusCode::OK,
+    );
+    eventually(
+        Duration::from_millis(1200),
+        "the limit to be gone",
+        || async {
+            let response = send(client.get(&contacts).header("X-API-Key", &guarded.key)).await;
+            (response.status == StatusCode::OK).then_some(())
+        },
+    )
+    .await;
+}
+
 /// A key deactivated in the console is refused through the proxy within a
 /// second, and the API sees nothing more of it.
 pub async fn honours_a_deactivation_within_a_second(

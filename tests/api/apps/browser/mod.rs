@@ -4,4 +4,5 @@
 
 mod create;
 mod lifecycle;
+mod limits;
 mod list;
