@@ -82,15 +82,15 @@ pub struct VerifyResponse {
     /// limits whose request got as far as them (a refused request spends
     /// nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
-    rate_limits: Option<Vec<LimitStateJson>>,
+    rate_limits: Option<Vec<VerifiedLimitJson>>,
     /// The key's quota and what is left of it, counting this request.
     #[serde(skip_serializing_if = "Option::is_none")]
-    quota: Option<QuotaStateJson>,
+    quota: Option<VerifiedQuotaJson>,
 }
 
 /// One rate limit and where the key stands in its current window.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct LimitStateJson {
+pub struct VerifiedLimitJson {
     /// Requests the window admits.
     limit: u64,
     window_seconds: u32,
@@ -102,7 +102,7 @@ pub struct LimitStateJson {
 
 /// A key's quota and what is left of it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct QuotaStateJson {
+pub struct VerifiedQuotaJson {
     total: u64,
     remaining: u64,
     /// `never`, `daily` or `monthly`.
@@ -112,18 +112,18 @@ pub struct QuotaStateJson {
     reset: Option<u64>,
 }
 
-fn limit_states(report: &Report) -> (Vec<LimitStateJson>, Option<QuotaStateJson>) {
+fn limit_states(report: &Report) -> (Vec<VerifiedLimitJson>, Option<VerifiedQuotaJson>) {
     let limits = report
         .rate_limits
         .iter()
-        .map(|(limit, usage)| LimitStateJson {
+        .map(|(limit, usage)| VerifiedLimitJson {
             limit: limit.limit,
             window_seconds: limit.window_seconds,
             remaining: usage.remaining(),
             reset: usage.reset.unwrap_or(1),
         })
         .collect();
-    let quota = report.quota.map(|(quota, usage)| QuotaStateJson {
+    let quota = report.quota.map(|(quota, usage)| VerifiedQuotaJson {
         total: quota.total,
         remaining: usage.remaining(),
         refill: quota.refill.as_str(),
