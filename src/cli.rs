@@ -118,6 +118,15 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYWARD_DATABASE_OUTAGE", default_value = "refuse",
           value_parser = crate::config::DatabaseOutage::parse)]
     pub database_outage: crate::config::DatabaseOutage,
+    /// Count verifications per key and hour for the usage pages (true or false).
+    #[arg(long, env = "KEYWARD_COUNT_USAGE", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub count_usage: bool,
+    /// Days hourly usage is kept before it is rolled up into days (1 to 365).
+    #[arg(long, env = "KEYWARD_USAGE_RETENTION_DAYS",
+          default_value_t = crate::usage::DEFAULT_RETENTION_DAYS,
+          value_parser = parse_retention_days, allow_negative_numbers = true)]
+    pub usage_retention_days: u32,
 }
 
 // The value parsers below word their errors to follow the setting's name:
@@ -168,6 +177,10 @@ fn parse_lifetime_hours(input: &str) -> Result<u64, String> {
 
 fn parse_warning_days(input: &str) -> Result<u32, String> {
     whole_number(input, 0, 365).map(|n| n as u32)
+}
+
+fn parse_retention_days(input: &str) -> Result<u32, String> {
+    whole_number(input, 1, 365).map(|n| n as u32)
 }
 
 fn parse_workers(input: &str) -> Result<usize, String> {
@@ -426,6 +439,10 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         wal_checkpoint_interval: Duration::from_secs(60),
         expiry_warning_days: args.expiry_warning_days,
         database_outage: args.database_outage,
+        usage: crate::config::UsageSettings {
+            count: args.count_usage,
+            retention_days: args.usage_retention_days,
+        },
     };
     let app = Application::build(settings).await.map_err(|error| {
         match error.downcast_ref::<BindError>() {

@@ -59,6 +59,26 @@ pub struct Settings {
     pub expiry_warning_days: u32,
     /// What verification does while the database cannot be reached.
     pub database_outage: DatabaseOutage,
+    /// Counting verifications for the usage pages, and how long hours are kept.
+    pub usage: UsageSettings,
+}
+
+/// Counting verifications for the usage pages (`--count-usage`) and how many
+/// days hourly counts are kept before they are rolled up into days
+/// (`--usage-retention-days`).
+#[derive(Debug, Clone, Copy)]
+pub struct UsageSettings {
+    pub count: bool,
+    pub retention_days: u32,
+}
+
+impl Default for UsageSettings {
+    fn default() -> Self {
+        UsageSettings {
+            count: true,
+            retention_days: crate::usage::DEFAULT_RETENTION_DAYS,
+        }
+    }
 }
 
 /// What verification does while the database cannot be reached
@@ -103,6 +123,7 @@ impl Settings {
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECONDS),
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
             database_outage: DatabaseOutage::Refuse,
+            usage: UsageSettings::default(),
             session_lifetime: Duration::from_secs(DEFAULT_SESSION_LIFETIME_HOURS * 3600),
             wal_checkpoint_interval: Duration::from_secs(60),
         }

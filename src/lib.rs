@@ -55,4 +55,5 @@ pub mod startup;
 pub mod static_files;
 pub mod templates;
 pub mod text;
+pub mod usage;
 pub mod verify;

@@ -165,6 +165,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    usage_counts (app_id, bucket_seconds, bucket_start, code) {
+        app_id -> Integer,
+        bucket_seconds -> Integer,
+        bucket_start -> BigInt,
+        code -> Text,
+        count -> BigInt,
+    }
+}
+
 diesel::joinable!(apps -> roles (role_id));
 diesel::joinable!(limit_counters -> apps (app_id));
 diesel::joinable!(role_rules -> roles (role_id));
@@ -183,5 +193,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     login_throttle,
     admin_tokens,
-    limit_counters
+    limit_counters,
+    usage_counts
 );

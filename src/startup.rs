@@ -81,6 +81,7 @@ impl Application {
             config.verify_cache_capacity,
             config.clock.clone(),
             config.database_outage,
+            config.usage,
             metrics,
         );
         let mut background = verifier.spawn_background_tasks();
@@ -226,6 +227,7 @@ impl Application {
         let served = self.server.await;
         self.verifier.flush_last_used().await;
         self.verifier.flush_limits().await;
+        self.verifier.flush_usage().await;
         for task in &self.background {
             task.abort();
         }

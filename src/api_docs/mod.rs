@@ -39,6 +39,8 @@ use crate::templates::render;
         crate::apps::api::roll,
         crate::apps::api::duplicate,
         crate::apps::api::set_active,
+        crate::apps::api::usage::app_usage,
+        crate::apps::api::usage::overview,
         crate::roles::api::list,
         crate::roles::api::create,
         crate::roles::api::get,

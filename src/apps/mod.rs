@@ -56,5 +56,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/apps/{id}/roll").route(web::post().to(api::roll)))
     .service(web::resource("/apps/{id}/duplicate").route(web::post().to(api::duplicate)))
-    .service(web::resource("/apps/{id}/active").route(web::put().to(api::set_active)));
+    .service(web::resource("/apps/{id}/active").route(web::put().to(api::set_active)))
+    .service(web::resource("/apps/{id}/usage").route(web::get().to(api::usage::app_usage)))
+    .service(web::resource("/usage").route(web::get().to(api::usage::overview)));
 }

@@ -5,6 +5,7 @@
 //! in the answer to create, roll and duplicate, as `key`, and nowhere else.
 
 mod json;
+pub mod usage;
 
 pub use json::*;
 

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
 
-use super::{EditInfo, form_page, write_errors};
+use super::{EditInfo, Period, UsageView, form_page, write_errors};
 use crate::apps::domain::{AppForm, NewApp};
 use crate::apps::queries::{self, AppDetail, write};
 use crate::clock::SharedClock;
@@ -16,18 +16,22 @@ use crate::error::AppError;
 use crate::http::{path_id, see_other};
 use crate::session::SignedInAdmin;
 use crate::templates::{FieldErrors, render};
+use crate::usage::queries::Whose;
 
 /// The app of a page's path, or 404.
 pub(super) async fn find(pool: &DbPool, id: i32) -> Result<AppDetail, AppError> {
     db::run_found(pool, move |conn| queries::detail(conn, id)).await
 }
 
-/// The app of a page's path and what its quota counted at `now`, or 404.
+/// The app of a page's path, what its quota counted at `now` and its
+/// requests over `period`, or 404.
 async fn find_with_usage(
     pool: &DbPool,
     id: i32,
     now: NaiveDateTime,
-) -> Result<(AppDetail, u64), AppError> {
+    period: Period,
+) -> Result<(AppDetail, u64, UsageView), AppError> {
+    let range = period.range(now);
     db::run_found(pool, move |conn| {
         let Some(detail) = queries::detail(conn, id)? else {
             return Ok(None);
@@ -39,9 +43,26 @@ async fn find_with_usage(
                 .unwrap_or(0),
             None => 0,
         };
-        Ok(Some((detail, used)))
+        let rows = crate::usage::queries::rows(conn, Whose::App(id), &range)?;
+        Ok(Some((detail, used, UsageView::new(period, &range, rows))))
     })
     .await
+}
+
+/// `?usage=24h|7d|30d` on the key's page: the period its chart shows.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct UsageQuery {
+    #[serde(default)]
+    usage: Option<String>,
+}
+
+impl UsageQuery {
+    fn period(&self) -> Period {
+        Period::ALL
+            .into_iter()
+            .find(|period| Some(period.param()) == self.usage.as_deref())
+            .unwrap_or_default()
+    }
 }
 
 pub async fn edit(
@@ -51,11 +72,13 @@ pub async fn edit(
     clock: web::Data<SharedClock>,
     base: web::Data<ApiBasePath>,
     warning: web::Data<ExpiryWarning>,
+    query: web::Query<UsageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let now = clock.now();
-    let (detail, used) = find_with_usage(&pool, path_id(&path)?, now).await?;
+    let (detail, used, usage) =
+        find_with_usage(&pool, path_id(&path)?, now, query.period()).await?;
     let form = AppForm::from_stored(&detail.app);
-    let info = EditInfo::new(&detail, used, now, &base.0, warning.0);
+    let info = EditInfo::new(&detail, used, usage, now, &base.0, warning.0);
     form_page(admin, &pool, form, FieldErrors::default(), Some(info)).await
 }
 
@@ -69,9 +92,10 @@ pub async fn update(
     warning: web::Data<ExpiryWarning>,
 ) -> Result<HttpResponse, AppError> {
     let now = clock.now();
-    let (detail, used) = find_with_usage(&pool, path_id(&path)?, now).await?;
+    let (detail, used, usage) =
+        find_with_usage(&pool, path_id(&path)?, now, Period::default()).await?;
     let form = form.into_inner();
-    let info = EditInfo::new(&detail, used, now, &base.0, warning.0);
+    let info = EditInfo::new(&detail, used, usage, now, &base.0, warning.0);
     let app = match NewApp::parse(&form) {
         Ok(app) => app,
         Err(errors) => return form_page(admin, &pool, form, errors, Some(info)).await,

@@ -28,6 +28,9 @@
 //! to the shared counts in the database in batches and four times a second
 //! (see there for what that guarantees on one instance and on several).
 //!
+//! Every verification is counted toward its key, per hour and outcome
+//! (`crate::usage`), in memory, and written every second.
+//!
 //! With `--database-outage allow`, a failed poll keeps the cache (during an
 //! outage nobody can change a key, the console writes to the same database)
 //! and limits are judged on this instance's own counts until the database
@@ -53,17 +56,23 @@ use super::domain::{Decision, KeyGrant, ServiceInfo, Target, judge};
 use super::queries;
 use crate::apps::domain::ApiKey;
 use crate::clock::SharedClock;
-use crate::config::DatabaseOutage;
+use crate::config::{DatabaseOutage, UsageSettings};
 use crate::db::{self, Backend, DbConn, DbPool, changes};
 use crate::error::AppError;
 use crate::limits::unix_seconds;
 use crate::metrics::Metrics;
 use crate::services::domain::ServiceName;
+use crate::usage::{self, Recorder};
 
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 pub const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// How often the counts of rate limits and quotas are added to the shared ones.
 pub const LIMITS_FLUSH_INTERVAL: Duration = Duration::from_millis(250);
+/// How often the usage counts are written, and how often retention runs.
+pub const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+const USAGE_RETENTION_INTERVAL: Duration = Duration::from_secs(600);
+/// Usage counts one transaction writes.
+const USAGE_CHUNK: usize = 1_000;
 /// After a failed write of counts, verifications do not try again for this
 /// long (the background flush does).
 const LIMITS_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
@@ -99,6 +108,7 @@ pub struct Verifier {
     /// Held while last-used times are written, so the final write at shutdown
     /// waits for a periodic one already under way.
     flushing: tokio::sync::Mutex<()>,
+    flushing_usage: tokio::sync::Mutex<()>,
     limiter: Limiter,
     outage: DatabaseOutage,
     /// Until when (milliseconds since `born`) no verification tries to sync
@@ -106,6 +116,9 @@ pub struct Verifier {
     /// not a connection attempt. The background flush keeps trying.
     limits_offline_until: AtomicU64,
     born: Instant,
+    /// Verifications counted for the usage pages; `None` with counting off.
+    usage: Option<Recorder>,
+    usage_retention_days: u32,
     metrics: Arc<Metrics>,
 }
 
@@ -125,6 +138,7 @@ impl Verifier {
         capacity: usize,
         clock: SharedClock,
         outage: DatabaseOutage,
+        usage: UsageSettings,
         metrics: Arc<Metrics>,
     ) -> Arc<Self> {
         metrics.declare_verification_codes(
@@ -141,10 +155,13 @@ impl Verifier {
             outage,
             limits_offline_until: AtomicU64::new(0),
             born: Instant::now(),
+            usage: usage.count.then(Recorder::default),
+            usage_retention_days: usage.retention_days,
             inline_reads: backend == Backend::Sqlite,
             cache: Cache::new(capacity),
             last_used: Pending::default(),
             flushing: tokio::sync::Mutex::new(()),
+            flushing_usage: tokio::sync::Mutex::new(()),
             metrics,
         })
     }
@@ -166,6 +183,10 @@ impl Verifier {
             Err(_) => ERROR,
         };
         self.metrics.record_verification(code, started.elapsed());
+        if let (Some(usage), Ok(decision)) = (&self.usage, &result) {
+            let app_id = decision.app.as_ref().map_or(usage::GLOBAL, |app| app.id);
+            usage.record(app_id, code, unix_seconds(self.clock.now()));
+        }
         result
     }
 
@@ -438,6 +459,67 @@ impl Verifier {
         }
     }
 
+    /// Writes the verifications counted for the usage pages, a bounded chunk
+    /// to a transaction; what fails to be written waits for the next time.
+    pub async fn flush_usage(&self) {
+        let Some(usage) = &self.usage else {
+            return;
+        };
+        let _flushing = self.flushing_usage.lock().await;
+        let taken = usage.take();
+        let mut chunks = taken.chunks(USAGE_CHUNK);
+        while let Some(chunk) = chunks.next() {
+            let writing = chunk.to_vec();
+            let error =
+                match db::run(&self.pool, move |conn| usage::queries::add(conn, &writing)).await {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(e)) => e.to_string(),
+                    Err(e) => e.to_string(),
+                };
+            let kept: Vec<_> = chunk
+                .iter()
+                .copied()
+                .chain(chunks.flatten().copied())
+                .collect();
+            log::warn!(
+                "recording usage failed ({error}); {} counts kept for the next try",
+                kept.len()
+            );
+            usage.put_back(kept);
+            return;
+        }
+    }
+
+    /// Rolls hourly usage older than the retention into days, a day to a
+    /// transaction, and deletes days older than a year.
+    pub async fn prune_usage(&self) {
+        if self.usage.is_none() {
+            return;
+        }
+        let now = unix_seconds(self.clock.now());
+        let before = now - i64::from(self.usage_retention_days) * usage::DAY;
+        loop {
+            match db::run(&self.pool, move |conn| {
+                usage::queries::roll_up_one_day(conn, before)
+            })
+            .await
+            {
+                Ok(Ok(true)) => continue,
+                Ok(Ok(false)) => break,
+                Ok(Err(e)) => return log::warn!("rolling up usage failed: {e}"),
+                Err(e) => return log::warn!("rolling up usage failed: {e}"),
+            }
+        }
+        let before = now - usage::KEEP_DAYS * usage::DAY;
+        if let Err(e) = db::run(&self.pool, move |conn| {
+            usage::queries::prune_days(conn, before)
+        })
+        .await
+        {
+            log::warn!("pruning usage failed: {e}");
+        }
+    }
+
     /// Deletes counts of windows and periods long past.
     async fn prune_counts(&self) {
         let now = unix_seconds(self.clock.now());
@@ -505,6 +587,23 @@ impl Verifier {
                 pruner.prune_counts().await;
             }
         });
+        let recorder = Arc::clone(self);
+        let recording = tokio::spawn(async move {
+            let mut every = every(USAGE_FLUSH_INTERVAL);
+            loop {
+                every.tick().await;
+                recorder.flush_usage().await;
+            }
+        });
+        let keeper = Arc::clone(self);
+        let keeping = tokio::spawn(async move {
+            // The first tick is at once: retention runs at start too.
+            let mut every = every(USAGE_RETENTION_INTERVAL);
+            loop {
+                every.tick().await;
+                keeper.prune_usage().await;
+            }
+        });
         let counter = Arc::clone(self);
         let counting = tokio::spawn(async move {
             let mut every = every(LIMITS_FLUSH_INTERVAL);
@@ -513,6 +612,6 @@ impl Verifier {
                 counter.flush_limits().await;
             }
         });
-        vec![polling, writing, pruning, counting]
+        vec![polling, writing, pruning, counting, recording, keeping]
     }
 }

@@ -12,6 +12,7 @@ mod lifecycle;
 mod list;
 mod paging;
 mod search;
+mod usage;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
