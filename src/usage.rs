@@ -12,6 +12,7 @@
 
 pub mod chart;
 pub mod queries;
+pub mod view;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
 
-use super::{EditInfo, Period, UsageView, form_page, write_errors};
+use super::{EditInfo, form_page, write_errors};
 use crate::apps::domain::{AppForm, NewApp};
 use crate::apps::queries::{self, AppDetail, write};
 use crate::clock::SharedClock;
@@ -17,6 +17,7 @@ use crate::http::{path_id, see_other};
 use crate::session::SignedInAdmin;
 use crate::templates::{FieldErrors, render};
 use crate::usage::queries::Whose;
+use crate::usage::view::{Period, UsageView};
 
 /// The app of a page's path, or 404.
 pub(super) async fn find(pool: &DbPool, id: i32) -> Result<AppDetail, AppError> {
@@ -58,10 +59,7 @@ pub struct UsageQuery {
 
 impl UsageQuery {
     fn period(&self) -> Period {
-        Period::ALL
-            .into_iter()
-            .find(|period| Some(period.param()) == self.usage.as_deref())
-            .unwrap_or_default()
+        Period::from_param(self.usage.as_deref())
     }
 }
 

@@ -21,7 +21,7 @@ use crate::error::AppError;
 use crate::limits::{Refill, grouped};
 use crate::session::{CookieConfig, SignedInAdmin};
 use crate::templates::{FieldErrors, render};
-use crate::usage;
+use crate::usage::view::UsageView;
 
 #[derive(Template)]
 #[template(path = "apps/form.html")]
@@ -64,109 +64,6 @@ pub struct EditInfo {
     pub role_rate_limits: Option<String>,
     /// Its requests over the period chosen, charted.
     pub usage: UsageView,
-}
-
-/// The periods the key's page charts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-pub enum Period {
-    #[default]
-    #[serde(rename = "24h")]
-    Day,
-    #[serde(rename = "7d")]
-    Week,
-    #[serde(rename = "30d")]
-    Month,
-}
-
-impl Period {
-    pub const ALL: [Period; 3] = [Period::Day, Period::Week, Period::Month];
-
-    pub fn param(self) -> &'static str {
-        match self {
-            Period::Day => "24h",
-            Period::Week => "7d",
-            Period::Month => "30d",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Period::Day => "the last 24 hours",
-            Period::Week => "the last 7 days",
-            Period::Month => "the last 30 days",
-        }
-    }
-
-    /// The buckets charted, ending with the one `now` falls in.
-    pub fn range(self, now: NaiveDateTime) -> usage::Range {
-        let now = crate::limits::unix_seconds(now);
-        match self {
-            Period::Day => usage::Range::last(24, usage::Granularity::Hour, now),
-            Period::Week => usage::Range::last(7 * 24, usage::Granularity::Hour, now),
-            Period::Month => usage::Range::last(30, usage::Granularity::Day, now),
-        }
-    }
-}
-
-/// A key's requests over a period: the chart, the table beside it, totals.
-pub struct UsageView {
-    pub period: Period,
-    pub buckets: Vec<usage::Bucket>,
-    pub chart: usage::chart::Chart,
-    pub totals: Vec<(String, u64)>,
-    pub total: u64,
-}
-
-impl UsageView {
-    pub fn new(period: Period, range: &usage::Range, rows: Vec<(i64, String, u64)>) -> Self {
-        let buckets = usage::series(range, rows);
-        let label = |bucket: &usage::Bucket| match range.granularity {
-            usage::Granularity::Hour => bucket.start_time().format("%m-%d %H:00").to_string(),
-            usage::Granularity::Day => bucket.start_time().format("%Y-%m-%d").to_string(),
-        };
-        let chart = usage::chart::draw(&buckets, label);
-        let mut totals: Vec<(String, u64)> = usage::totals(&buckets).into_iter().collect();
-        totals.sort_by_key(|(code, n)| (std::cmp::Reverse(*n), code.clone()));
-        UsageView {
-            period,
-            total: totals.iter().map(|(_, n)| n).sum(),
-            totals,
-            chart,
-            buckets,
-        }
-    }
-
-    /// The codes with a column in the table, in the chart's order.
-    pub fn columns(&self) -> Vec<&str> {
-        self.chart
-            .legend
-            .iter()
-            .map(|(code, _)| code.as_str())
-            .collect()
-    }
-
-    /// Buckets that saw requests, the latest first, for the table.
-    pub fn busy(&self) -> Vec<&usage::Bucket> {
-        self.buckets
-            .iter()
-            .rev()
-            .filter(|b| b.total() > 0)
-            .collect()
-    }
-
-    /// "1,204 requests: 1,200 VALID, 4 FORBIDDEN"
-    pub fn summary(&self) -> String {
-        let by_code: Vec<String> = self
-            .totals
-            .iter()
-            .map(|(code, n)| format!("{} {code}", grouped(*n)))
-            .collect();
-        format!("{} requests: {}", grouped(self.total), by_code.join(", "))
-    }
-
-    pub fn hourly(&self) -> bool {
-        self.period != Period::Month
-    }
 }
 
 impl EditInfo {

@@ -4,6 +4,8 @@
 pub mod list;
 pub mod write;
 
+pub use self::list::quota_used;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -11,9 +13,8 @@ use super::domain::listing::ListedApp;
 use super::domain::{AllowedIps, App, AppLocation, StoredLocation};
 use crate::db::DbConn;
 use crate::limits::{Quota, RateLimits};
-use crate::schema::{apps, limit_counters, roles, services};
+use crate::schema::{apps, roles, services};
 use crate::services::domain::ServiceKind;
-use std::collections::HashMap;
 
 /// An app's row as stored; decoded into an [`App`] before it leaves here.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -123,38 +124,6 @@ pub fn detail(conn: &mut DbConn, id: i32) -> QueryResult<Option<AppDetail>> {
 /// A row of the list, by id, its quota's balance at `now`.
 pub fn list_item(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<Option<ListedApp>> {
     Ok(list::items(conn, &[id], now)?.pop())
-}
-
-/// What each app's quota has counted in the period `now` falls in (apps with
-/// nothing counted are left out). The verifier writes the counts within a
-/// second of the verifications.
-pub fn quota_used(
-    conn: &mut DbConn,
-    quotas: &[(i32, Quota)],
-    now: NaiveDateTime,
-) -> QueryResult<HashMap<i32, u64>> {
-    if quotas.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let at = crate::limits::unix_seconds(now);
-    let periods: HashMap<i32, i64> = quotas
-        .iter()
-        .map(|(id, quota)| (*id, quota.refill.period_start(at)))
-        .collect();
-    let rows: Vec<(i32, i64, i64)> = limit_counters::table
-        .filter(limit_counters::window_seconds.eq(0))
-        .filter(limit_counters::app_id.eq_any(periods.keys()))
-        .select((
-            limit_counters::app_id,
-            limit_counters::window_start,
-            limit_counters::count,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|(id, start, _)| periods.get(id) == Some(start))
-        .map(|(id, _, count)| (id, count.max(0) as u64))
-        .collect())
 }
 
 /// Name and display prefix of one app.
