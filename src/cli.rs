@@ -127,6 +127,15 @@ pub struct ServeArgs {
           default_value_t = crate::usage::DEFAULT_RETENTION_DAYS,
           value_parser = parse_retention_days, allow_negative_numbers = true)]
     pub usage_retention_days: u32,
+    /// Where to send an HMAC-signed JSON event when a key is created, rolled,
+    /// deleted, about to expire or expired (http or https); needs
+    /// --webhook-secret.
+    #[arg(long, env = "KEYWARD_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    /// The secret webhook events are signed with (at least 16 characters).
+    /// Prefer the environment variable: a flag shows in the process list.
+    #[arg(long, env = "KEYWARD_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
 }
 
 // The value parsers below word their errors to follow the setting's name:
@@ -442,6 +451,13 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         usage: crate::config::UsageSettings {
             count: args.count_usage,
             retention_days: args.usage_retention_days,
+        },
+        webhook: match (args.webhook_url.as_deref(), args.webhook_secret.as_deref()) {
+            (None, _) => None,
+            (Some(url), secret) => Some(
+                crate::config::WebhookSettings::new(url, secret.unwrap_or_default())
+                    .map_err(|why| anyhow::anyhow!("{} {why}", setting_name("--webhook-url")))?,
+            ),
         },
     };
     let app = Application::build(settings).await.map_err(|error| {

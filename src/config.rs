@@ -61,6 +61,61 @@ pub struct Settings {
     pub database_outage: DatabaseOutage,
     /// Counting verifications for the usage pages, and how long hours are kept.
     pub usage: UsageSettings,
+    /// The outgoing webhook, if the operator set one.
+    pub webhook: Option<WebhookSettings>,
+}
+
+/// The webhook's shortest secret.
+pub const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
+
+/// Where events go and the secret they are signed with
+/// (`--webhook-url`, `--webhook-secret`).
+#[derive(Clone)]
+pub struct WebhookSettings {
+    pub url: url::Url,
+    secret: String,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("url", &self.url.as_str())
+            .field("secret", &"…")
+            .finish()
+    }
+}
+
+impl WebhookSettings {
+    /// The URL (http or https) and the secret (at least 16 characters).
+    pub fn new(url: &str, secret: &str) -> Result<Self, String> {
+        let url = url::Url::parse(url.trim())
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+            .ok_or("must be an http or https URL like https://hooks.example.com/keyward")?;
+        if secret.chars().count() < MIN_WEBHOOK_SECRET_CHARS {
+            return Err(format!(
+                "needs a secret of at least {MIN_WEBHOOK_SECRET_CHARS} characters (--webhook-secret)"
+            ));
+        }
+        Ok(WebhookSettings {
+            url,
+            secret: secret.to_owned(),
+        })
+    }
+
+    /// What events are signed with; never logged or shown.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// The URL as the console shows it: without credentials or query.
+    pub fn shown_url(&self) -> String {
+        let mut shown = self.url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        shown.set_query(None);
+        shown.to_string()
+    }
 }
 
 /// Counting verifications for the usage pages (`--count-usage`) and how many
@@ -124,8 +179,33 @@ impl Settings {
             expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
             database_outage: DatabaseOutage::Refuse,
             usage: UsageSettings::default(),
+            webhook: None,
             session_lifetime: Duration::from_secs(DEFAULT_SESSION_LIFETIME_HOURS * 3600),
             wal_checkpoint_interval: Duration::from_secs(60),
         }
+    }
+}
+
+#[cfg(test)]
+mod webhook_tests {
+    use super::WebhookSettings;
+
+    #[test]
+    fn a_webhook_needs_a_web_url_and_a_long_secret() {
+        assert!(WebhookSettings::new("https://hooks.example.com/k", "0123456789abcdef").is_ok());
+        assert!(WebhookSettings::new("ftp://hooks.example.com/", "0123456789abcdef").is_err());
+        assert!(WebhookSettings::new("not a url", "0123456789abcdef").is_err());
+        let short = WebhookSettings::new("https://hooks.example.com/", "short").unwrap_err();
+        assert!(short.contains("at least 16 characters"), "{short}");
+        let settings = WebhookSettings::new(
+            "https://u:p@hooks.example.com/in?token=x",
+            "a secret of some length",
+        )
+        .unwrap();
+        assert!(
+            !format!("{settings:?}").contains("secret of"),
+            "the secret is never printed"
+        );
+        assert_eq!(settings.shown_url(), "https://hooks.example.com/in");
     }
 }

@@ -3,8 +3,10 @@
 //! The crate has one shape, and its imports point down:
 //!
 //! - **Features**, one folder each, named as their URLs are: `admins`
-//!   (`/login`, `/setup`, `/admins`), `apps` (`/api-keys`), `roles`,
-//!   `services`, `audit`, `verify` (`/api/v1/verify`, `/api/v1/auth`) and
+//!   (`/login`, `/setup`, `/admins`), `dashboard` (`/dashboard`, the page
+//!   after sign-in), `apps` (`/api-keys`), `roles`,
+//!   `services`, `audit`, `webhooks` (the outgoing webhook and its delivery
+//!   log, `/webhooks`), `verify` (`/api/v1/verify`, `/api/v1/auth`) and
 //!   `ops` (`/livez`, `/readyz`, `/metrics`). Each has the same rooms:
 //!   `mod.rs` (its routes), `pages` (HTML handlers and their templates),
 //!   `api` (its part of the management API, `/api/v1/…`), `domain` (parsing, newtypes and pure rules,
@@ -18,6 +20,8 @@
 //!   `error`, `http`, `templates`, `text`, `paging`, `session`, `csrf`,
 //!   `proxy`, `hashing`, `metrics`, `clock`, `random`, `config`, `schema`,
 //!   `static_files`, `memory`, `secret` (the `kw_`/`kwa_` secret format),
+//!   `limits` (rate limits and quotas as values), `usage` (verifications
+//!   counted per key and hour, and how a series is charted),
 //!   `reveal` (showing a new secret once) and `api` (what every management
 //!   API handler shares).
 //! - **The top**: `startup` (the server, and the routing that decides what
@@ -34,6 +38,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod csrf;
+pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod hashing;
@@ -57,3 +62,4 @@ pub mod templates;
 pub mod text;
 pub mod usage;
 pub mod verify;
+pub mod webhooks;

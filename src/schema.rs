@@ -175,6 +175,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Integer,
+        event -> Text,
+        app_id -> Integer,
+        app_name -> Text,
+        payload -> Text,
+        dedup_key -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(apps -> roles (role_id));
 diesel::joinable!(limit_counters -> apps (app_id));
 diesel::joinable!(role_rules -> roles (role_id));
@@ -194,5 +211,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     admin_tokens,
     limit_counters,
-    usage_counts
+    usage_counts,
+    webhook_deliveries
 );

@@ -85,6 +85,21 @@ impl Application {
             metrics,
         );
         let mut background = verifier.spawn_background_tasks();
+        let webhook_target = web::Data::new(crate::webhooks::pages::WebhookTarget(
+            config
+                .webhook
+                .as_ref()
+                .map(crate::config::WebhookSettings::shown_url),
+        ));
+        if let Some(webhook) = config.webhook.clone() {
+            let deliverer = crate::webhooks::deliverer::Deliverer::new(
+                pool.clone(),
+                config.clock.clone(),
+                webhook,
+                config.expiry_warning_days,
+            )?;
+            background.push(deliverer.spawn());
+        }
         let verifier_data = web::Data::new(verifier.clone());
         let clock = web::Data::new(config.clock.clone());
         let base_path = web::Data::new(ApiBasePath(config.api_base_path.clone()));
@@ -117,6 +132,8 @@ impl Application {
             let private = web::scope("")
                 .wrap(from_fn(crate::admins::sign_in_wall))
                 .route("/", web::get().to(home))
+                .configure(crate::dashboard::routes)
+                .configure(crate::webhooks::routes)
                 .configure(crate::apps::routes)
                 .configure(crate::roles::routes)
                 .configure(crate::services::routes)
@@ -148,6 +165,7 @@ impl Application {
                 .app_data(verifier_data.clone())
                 .app_data(base_path.clone())
                 .app_data(expiry_warning.clone())
+                .app_data(webhook_target.clone())
                 .app_data(proxy.clone())
                 .app_data(body_timeout.clone())
                 .app_data(trusted_proxies.clone())
@@ -291,9 +309,9 @@ fn management_api() -> actix_web::Scope<
         .default_service(web::to(crate::api::no_such_endpoint))
 }
 
-/// The console opens on the API keys list.
+/// The console opens on the dashboard.
 async fn home() -> actix_web::HttpResponse {
-    crate::http::see_other("/api-keys")
+    crate::http::see_other("/dashboard")
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

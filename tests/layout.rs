@@ -11,7 +11,15 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 const FEATURES: &[&str] = &[
-    "admins", "apps", "audit", "ops", "roles", "services", "verify",
+    "admins",
+    "apps",
+    "audit",
+    "dashboard",
+    "webhooks",
+    "ops",
+    "roles",
+    "services",
+    "verify",
 ];
 /// The top floor, which puts the features together.
 const TOP: &[&str] = &["api_docs", "cli", "startup"];

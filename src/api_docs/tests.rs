@@ -40,7 +40,7 @@ fn every_operation_but_verification_needs_a_token_and_says_what_it_does() {
             }
         }
     }
-    assert_eq!(count, 27);
+    assert_eq!(count, 29);
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn the_reference_has_every_operation_and_schema() {
         ]
     );
     let operations: usize = reference.groups.iter().map(|g| g.operations.len()).sum();
-    assert_eq!(operations, 27);
+    assert_eq!(operations, 29);
     let roll = reference.groups[0]
         .operations
         .iter()

@@ -26,6 +26,17 @@ pub fn insert_new(conn: &mut DbConn, name: &str, value: &str) -> QueryResult<boo
     }
 }
 
+/// Sets `name` to `value`, creating it if absent.
+pub fn set(conn: &mut DbConn, name: &str, value: &str) -> QueryResult<()> {
+    let updated = diesel::update(settings::table.find(name))
+        .set(settings::value.eq(value))
+        .execute(conn)?;
+    if updated == 0 {
+        insert_new(conn, name, value)?;
+    }
+    Ok(())
+}
+
 /// The value of `name`, created with `make` when absent. Safe when several
 /// instances start at once: whoever inserts first wins and all read that value.
 pub fn get_or_create(

@@ -170,6 +170,20 @@ async fn every_page_is_accessible_and_fits_a_phone() {
                 .first::<i32>(&mut *conn)
                 .unwrap()
         };
+        // Requests to chart: the key's, and one with an unknown key.
+        {
+            let mut conn = app.pool.get().unwrap();
+            let hour = keyward::usage::Granularity::Hour.floor(chrono::Utc::now().timestamp());
+            keyward::usage::queries::add(
+                &mut conn,
+                &[
+                    ((key, hour, "VALID"), 7),
+                    ((key, hour, "FORBIDDEN"), 2),
+                    ((keyward::usage::GLOBAL, hour, "NOT_FOUND"), 1),
+                ],
+            )
+            .unwrap();
+        }
         if !signed_in {
             browser.goto(&app.url(&format!("/roles/{role}"))).await;
             // GET comes checked: without it the rule has no verb.
@@ -213,6 +227,10 @@ async fn every_page_is_accessible_and_fits_a_phone() {
         }
         let (token, _) = app.create_token(&format!("a11y {width}"), "read").await;
         for page in [
+            "/dashboard".to_owned(),
+            "/dashboard?usage=30d".to_owned(),
+            "/webhooks".to_owned(),
+            format!("/api-keys/{key}?usage=7d"),
             "/api-keys".to_owned(),
             "/api-keys?q=nothing-matches".to_owned(),
             format!("/api-keys/{key}"),

@@ -1,6 +1,7 @@
 //! A key's limits in Chromium: an administrator sets a rate limit and a
 //! quota on the key's page, saves, and sees what the quota has left go down
-//! as the key is used, and a refused entry explained next to its field.
+//! as the key is used, and a refused entry explained next to its field; the
+//! key's usage chart and the dashboard, screenshot.
 
 use serde_json::json;
 
@@ -64,4 +65,14 @@ async fn set_limits_on_the_key_page_and_see_the_quota_left() {
     // And the list says it too.
     browser.goto(&app.url("/api-keys")).await;
     browser.wait_for_text("Quota: 3 of 5 left").await;
+    // The key's page charts the two requests; the dashboard names the key.
+    eventually(WAIT, "the chart to show the requests", || async {
+        browser.goto(&page).await;
+        browser.text().await.contains("2 requests: 2 VALID.").then_some(())
+    })
+    .await;
+    browser.screenshot("key-page-usage").await;
+    browser.click_link("Dashboard").await;
+    browser.wait_for_text("Mobile — 2 requests").await;
+    browser.screenshot("dashboard").await;
 }
