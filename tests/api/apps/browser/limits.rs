@@ -68,7 +68,11 @@ async fn set_limits_on_the_key_page_and_see_the_quota_left() {
     // The key's page charts the two requests; the dashboard names the key.
     eventually(WAIT, "the chart to show the requests", || async {
         browser.goto(&page).await;
-        browser.text().await.contains("2 requests: 2 VALID.").then_some(())
+        browser
+            .text()
+            .await
+            .contains("2 requests: 2 VALID.")
+            .then_some(())
     })
     .await;
     browser.screenshot("key-page-usage").await;
