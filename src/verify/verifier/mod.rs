@@ -68,6 +68,8 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 pub const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// How often the counts of rate limits and quotas are added to the shared ones.
 pub const LIMITS_FLUSH_INTERVAL: Duration = Duration::from_millis(250);
+/// Connections a cache miss's read tries before it answers 503.
+const READ_TRIES: u32 = 4;
 /// How often the usage counts are written, and how often retention runs.
 pub const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 const USAGE_RETENTION_INTERVAL: Duration = Duration::from_secs(600);
@@ -355,17 +357,31 @@ impl Verifier {
     /// microseconds, less than the hop to the blocking pool; so it runs inline
     /// when a connection is idle. Otherwise (none idle, or PostgreSQL over the
     /// network) it goes through the blocking pool like every other query.
+    ///
+    /// A read that finds its connection dead (the database restarted since
+    /// it was opened) is tried again on another, a few times: the dead one is
+    /// dropped from the pool, and the database is back, so the answer should
+    /// be a verdict, not a 503.
     async fn read<R, F>(&self, work: F) -> Result<R, AppError>
     where
-        F: FnOnce(&mut DbConn) -> QueryResult<R> + Send + 'static,
+        F: Fn(&mut DbConn) -> QueryResult<R> + Clone + Send + 'static,
         R: Send + 'static,
     {
-        if self.inline_reads
-            && let Some(mut conn) = self.pool.try_get()
-        {
-            return Ok(work(&mut conn)?);
+        let mut tries = READ_TRIES;
+        loop {
+            tries -= 1;
+            let result = if self.inline_reads
+                && let Some(mut conn) = self.pool.try_get()
+            {
+                work(&mut conn)
+            } else {
+                db::run(&self.pool, work.clone()).await?
+            };
+            match result {
+                Err(e) if tries > 0 && crate::error::is_connection_lost(&e) => continue,
+                result => return Ok(result?),
+            }
         }
-        Ok(db::run(&self.pool, work).await??)
     }
 
     /// Reads the change log and applies what changed since the last poll;
