@@ -122,7 +122,7 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYWARD_COUNT_USAGE", default_value_t = true,
           action = clap::ArgAction::Set)]
     pub count_usage: bool,
-    /// Days hourly usage is kept before it is rolled up into days (1 to 365).
+    /// Days hourly usage is kept (1 to 365); daily usage is kept a year.
     #[arg(long, env = "KEYWARD_USAGE_RETENTION_DAYS",
           default_value_t = crate::usage::DEFAULT_RETENTION_DAYS,
           value_parser = parse_retention_days, allow_negative_numbers = true)]

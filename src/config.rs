@@ -119,7 +119,7 @@ impl WebhookSettings {
 }
 
 /// Counting verifications for the usage pages (`--count-usage`) and how many
-/// days hourly counts are kept before they are rolled up into days
+/// days hourly counts are kept (daily ones are kept a year)
 /// (`--usage-retention-days`).
 #[derive(Debug, Clone, Copy)]
 pub struct UsageSettings {

@@ -85,6 +85,7 @@ impl Application {
             metrics,
         );
         let mut background = verifier.spawn_background_tasks();
+        let dashboard_snapshots = web::Data::new(crate::dashboard::pages::Snapshots::default());
         let webhook_target = web::Data::new(crate::webhooks::pages::WebhookTarget(
             config
                 .webhook
@@ -166,6 +167,7 @@ impl Application {
                 .app_data(base_path.clone())
                 .app_data(expiry_warning.clone())
                 .app_data(webhook_target.clone())
+                .app_data(dashboard_snapshots.clone())
                 .app_data(proxy.clone())
                 .app_data(body_timeout.clone())
                 .app_data(trusted_proxies.clone())

@@ -4,8 +4,11 @@
 //! memory ([`Recorder`]) and added to `usage_counts` in batches, every second
 //! and once more at shutdown, never one write per verification; every
 //! instance adds its own, so the sums are exact across instances on one
-//! database. Hourly rows older than the retention (90 days by default) are
-//! rolled up into daily rows, kept a year ([`queries::roll_up`]).
+//! database. Each count goes to an hourly and a daily row, for its key and
+//! for everybody ([`ALL`]), so a chart of 30 days reads 30 rows and the
+//! dashboard's chart reads no key's rows at all. Hourly rows older than the
+//! retention (90 days by default) are deleted a day at a time; daily rows
+//! are kept a year.
 //!
 //! This module is plumbing: it knows counts, buckets and codes as strings,
 //! and how to draw them ([`chart`]), not what the codes mean.
@@ -21,11 +24,13 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// The `app_id` of requests with no key keyward knows.
 pub const GLOBAL: i32 = 0;
+/// The `app_id` of every request, whatever its key: the dashboard's chart.
+pub const ALL: i32 = -1;
 pub const HOUR: i64 = 3_600;
 pub const DAY: i64 = 86_400;
 /// Daily rows are kept this long.
 pub const KEEP_DAYS: i64 = 366;
-/// Hourly rows are kept this many days by default, then rolled up.
+/// Hourly rows are kept this many days by default (their days keep them longer).
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 
 const SHARDS: usize = 8;
@@ -47,12 +52,15 @@ impl Default for Recorder {
 }
 
 impl Recorder {
-    /// Counts one verification of `app_id` answered `code` at `at` (Unix seconds).
+    /// Counts one verification of `app_id` answered `code` at `at` (Unix
+    /// seconds), toward the key and toward [`ALL`].
     pub fn record(&self, app_id: i32, code: &'static str, at: i64) {
         let hour = at - at.rem_euclid(HOUR);
-        let shard = &self.shards[app_id.unsigned_abs() as usize % SHARDS];
-        if let Ok(mut counts) = shard.lock() {
-            *counts.entry((app_id, hour, code)).or_insert(0) += 1;
+        for app_id in [app_id, ALL] {
+            let shard = &self.shards[app_id.unsigned_abs() as usize % SHARDS];
+            if let Ok(mut counts) = shard.lock() {
+                *counts.entry((app_id, hour, code)).or_insert(0) += 1;
+            }
         }
     }
 

@@ -1,11 +1,15 @@
 //! The Dashboard page.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::TimeDelta;
+use chrono::{NaiveDateTime, TimeDelta};
 
-use super::queries::{self, Counted, Dated, Ranked};
+use super::queries::{self, Dated, Ranked, Rankings};
 use crate::clock::SharedClock;
 use crate::config::ExpiryWarning;
 use crate::db::{self, DbPool};
@@ -27,6 +31,8 @@ struct DashboardPage {
     usage: UsageView,
     /// Requests that were not `VALID` in the period.
     denied: u64,
+    /// When the lists were computed.
+    as_of: NaiveDateTime,
     busiest: Vec<Ranked>,
     refused: Vec<Ranked>,
     inactive_presented: Vec<Ranked>,
@@ -68,33 +74,120 @@ pub struct DashboardQuery {
     usage: Option<String>,
 }
 
+/// The dashboard's lists (rankings, expiring and unused keys), which cost
+/// more the more keys and usage there are: kept per period for a page to
+/// show at once, and computed again off the page's path once they are a few
+/// seconds old, so a page load never waits for them but the first.
+#[derive(Default)]
+pub struct Snapshots {
+    lists: Mutex<HashMap<Period, (Instant, Lists)>>,
+    refreshing: Mutex<HashSet<Period>>,
+}
+
+/// A snapshot older than this is computed again in the background.
+const REFRESH_AFTER: Duration = Duration::from_secs(2);
+/// One older than this is not shown: the page computes it itself.
+const MAX_AGE: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+struct Lists {
+    as_of: NaiveDateTime,
+    rankings: Rankings,
+    expiring: (i64, Vec<Dated>),
+    unused: (i64, Vec<Dated>),
+}
+
+impl Snapshots {
+    fn fresh(&self, period: Period) -> Option<(Duration, Lists)> {
+        let lists = self.lists.lock().ok()?;
+        let (at, lists) = lists.get(&period)?;
+        let age = at.elapsed();
+        (age < MAX_AGE).then(|| (age, lists.clone()))
+    }
+
+    fn store(&self, period: Period, lists: Lists) {
+        if let Ok(mut stored) = self.lists.lock() {
+            stored.insert(period, (Instant::now(), lists));
+        }
+    }
+
+    /// Whether this caller should refresh `period` (nobody else is).
+    fn start_refresh(&self, period: Period) -> bool {
+        self.refreshing
+            .lock()
+            .is_ok_and(|mut refreshing| refreshing.insert(period))
+    }
+
+    fn end_refresh(&self, period: Period) {
+        if let Ok(mut refreshing) = self.refreshing.lock() {
+            refreshing.remove(&period);
+        }
+    }
+}
+
+/// Computes the lists of `period` at `now`.
+async fn compute_lists(
+    pool: &DbPool,
+    period: Period,
+    now: NaiveDateTime,
+    warning_days: u32,
+) -> Result<Lists, AppError> {
+    // The rankings count the period's hours (at most 31 days of them).
+    let from = period
+        .range(now)
+        .from
+        .max(unix_seconds(now) - 31 * crate::usage::DAY);
+    let lists = db::run(pool, move |conn| {
+        Ok::<_, diesel::result::Error>(Lists {
+            as_of: now,
+            rankings: queries::rankings(conn, from)?,
+            expiring: queries::expiring(conn, now, now + TimeDelta::days(i64::from(warning_days)))?,
+            unused: queries::unused_since(conn, now - TimeDelta::days(UNUSED_DAYS))?,
+        })
+    })
+    .await??;
+    Ok(lists)
+}
+
 pub async fn dashboard(
     admin: SignedInAdmin,
     query: web::Query<DashboardQuery>,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
     warning: web::Data<ExpiryWarning>,
+    snapshots: web::Data<Snapshots>,
 ) -> Result<HttpResponse, AppError> {
     let period = Period::from_param(query.usage.as_deref());
     let now = clock.now();
     let range = period.range(now);
-    // The rankings count the period's hours (days older than the retention
-    // are not ranked: the longest period is 30 days).
-    let from = range.from.max(unix_seconds(now) - 31 * crate::usage::DAY);
     let warning_days = warning.0;
-    let page = db::run(&pool, move |conn| {
-        let rows = crate::usage::queries::rows(conn, Whose::All, &range)?;
-        Ok::<_, diesel::result::Error>((
-            UsageView::new(period, &range, rows),
-            queries::ranked(conn, Counted::All, from)?,
-            queries::ranked(conn, Counted::Refused, from)?,
-            queries::ranked(conn, Counted::Inactive, from)?,
-            queries::expiring(conn, now, now + TimeDelta::days(i64::from(warning_days)))?,
-            queries::unused_since(conn, now - TimeDelta::days(UNUSED_DAYS))?,
-        ))
+    let lists = match snapshots.fresh(period) {
+        Some((age, lists)) => {
+            if age >= REFRESH_AFTER && snapshots.start_refresh(period) {
+                let (pool, clock, snapshots) = (pool.clone(), clock.clone(), snapshots.clone());
+                actix_web::rt::spawn(async move {
+                    match compute_lists(&pool, period, clock.now(), warning_days).await {
+                        Ok(fresh) => snapshots.store(period, fresh),
+                        Err(e) => log::warn!("refreshing the dashboard failed: {e}"),
+                    }
+                    snapshots.end_refresh(period);
+                });
+            }
+            lists
+        }
+        None => {
+            let fresh = compute_lists(&pool, period, now, warning_days).await?;
+            snapshots.store(period, fresh.clone());
+            fresh
+        }
+    };
+    // The chart reads the rows of everybody's hours or days: as cheap with a
+    // year of usage as with none.
+    let rows = db::run(&pool, move |conn| {
+        crate::usage::queries::rows(conn, Whose::All, &range)
     })
     .await??;
-    let (usage, busiest, refused, inactive_presented, expiring, unused) = page;
+    let usage = UsageView::new(period, &range, rows);
     let denied = usage
         .totals
         .iter()
@@ -108,12 +201,13 @@ pub async fn dashboard(
             section: "dashboard",
             usage,
             denied,
-            busiest,
-            refused,
-            inactive_presented,
+            as_of: lists.as_of,
+            busiest: lists.rankings.busiest,
+            refused: lists.rankings.refused,
+            inactive_presented: lists.rankings.inactive,
             warning_days,
-            expiring,
-            unused,
+            expiring: lists.expiring,
+            unused: lists.unused,
         },
     )
 }

@@ -15,16 +15,6 @@ use crate::usage::{GLOBAL, HOUR};
 /// How many keys each list shows.
 pub const TOP: i64 = 10;
 
-/// Which requests a ranking counts.
-#[derive(Debug, Clone, Copy)]
-pub enum Counted {
-    All,
-    /// Everything but `VALID`.
-    Refused,
-    /// Presented while the key was inactive.
-    Inactive,
-}
-
 /// A key in a ranking: its total and what made it up, by code, largest first.
 #[derive(Debug, Clone)]
 pub struct Ranked {
@@ -35,12 +25,15 @@ pub struct Ranked {
     pub by_code: Vec<(String, u64)>,
 }
 
-#[derive(QueryableByName)]
-struct Total {
-    #[diesel(sql_type = Integer)]
-    app_id: i32,
-    #[diesel(sql_type = BigInt)]
-    total: i64,
+/// The dashboard's three rankings of keys since a time.
+#[derive(Debug, Clone, Default)]
+pub struct Rankings {
+    /// The most requests.
+    pub busiest: Vec<Ranked>,
+    /// The most requests that were not `VALID`.
+    pub refused: Vec<Ranked>,
+    /// Presented most often while inactive.
+    pub inactive: Vec<Ranked>,
 }
 
 #[derive(QueryableByName)]
@@ -53,56 +46,75 @@ struct CodeTotal {
     total: i64,
 }
 
-/// The [`TOP`] keys with the most requests of the kind counted since `from`
-/// (an hour's start, Unix seconds).
-pub fn ranked(conn: &mut DbConn, counted: Counted, from: i64) -> QueryResult<Vec<Ranked>> {
-    let codes = match counted {
-        Counted::All => "",
-        Counted::Refused => "AND code <> 'VALID'",
-        Counted::Inactive => "AND code = 'INACTIVE'",
-    };
-    // Every value is a number or a constant of keyward's: nothing a client typed.
-    let where_ = format!(
-        "bucket_seconds = {HOUR} AND bucket_start >= {from} AND app_id <> {GLOBAL} {codes}"
-    );
-    let top: Vec<Total> = diesel::sql_query(format!(
-        "SELECT app_id, CAST(SUM(count) AS BIGINT) AS total FROM usage_counts WHERE {where_} \
-         GROUP BY app_id ORDER BY total DESC, app_id LIMIT {TOP}"
-    ))
-    .load(conn)?;
-    if top.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<String> = top.iter().map(|row| row.app_id.to_string()).collect();
+/// A ranking before its names: each key's total and codes.
+type Unnamed = Vec<(i32, u64, Vec<(String, u64)>)>;
+
+/// The [`TOP`] keys of each ranking since `from` (an hour's start, Unix
+/// seconds): one grouped scan of the period's hourly rows.
+pub fn rankings(conn: &mut DbConn, from: i64) -> QueryResult<Rankings> {
+    // Every value is a number keyward computed: nothing a client typed.
     let parts: Vec<CodeTotal> = diesel::sql_query(format!(
         "SELECT app_id, code, CAST(SUM(count) AS BIGINT) AS total FROM usage_counts \
-         WHERE {where_} AND app_id IN ({}) GROUP BY app_id, code",
-        ids.join(", ")
+         WHERE bucket_seconds = {HOUR} AND bucket_start >= {from} AND app_id > {GLOBAL} \
+         GROUP BY app_id, code"
     ))
     .load(conn)?;
+    let mut by_app: HashMap<i32, Vec<(String, u64)>> = HashMap::new();
+    for part in parts {
+        by_app
+            .entry(part.app_id)
+            .or_default()
+            .push((part.code, part.total.max(0) as u64));
+    }
+    let top = |counted: &dyn Fn(&str) -> bool| -> Unnamed {
+        let mut ranked: Unnamed = by_app
+            .iter()
+            .filter_map(|(app_id, codes)| {
+                let mut codes: Vec<(String, u64)> = codes
+                    .iter()
+                    .filter(|(code, _)| counted(code))
+                    .cloned()
+                    .collect();
+                let total: u64 = codes.iter().map(|(_, n)| n).sum();
+                codes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                (total > 0).then_some((*app_id, total, codes))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(TOP as usize);
+        ranked
+    };
+    let busiest = top(&|_| true);
+    let refused = top(&|code| code != "VALID");
+    let inactive = top(&|code| code == "INACTIVE");
+    let ids: Vec<i32> = busiest
+        .iter()
+        .chain(&refused)
+        .chain(&inactive)
+        .map(|(id, _, _)| *id)
+        .collect();
     let names: HashMap<i32, String> = apps::table
-        .filter(apps::id.eq_any(top.iter().map(|row| row.app_id)))
+        .filter(apps::id.eq_any(&ids))
         .select((apps::id, apps::name))
         .load(conn)?
         .into_iter()
         .collect();
-    Ok(top
-        .into_iter()
-        .map(|row| {
-            let mut by_code: Vec<(String, u64)> = parts
-                .iter()
-                .filter(|part| part.app_id == row.app_id)
-                .map(|part| (part.code.clone(), part.total.max(0) as u64))
-                .collect();
-            by_code.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            Ranked {
-                app_id: row.app_id,
-                name: names.get(&row.app_id).cloned(),
-                total: row.total.max(0) as u64,
+    let named = |ranked: Unnamed| {
+        ranked
+            .into_iter()
+            .map(|(app_id, total, by_code)| Ranked {
+                app_id,
+                name: names.get(&app_id).cloned(),
+                total,
                 by_code,
-            }
-        })
-        .collect())
+            })
+            .collect()
+    };
+    Ok(Rankings {
+        busiest: named(busiest),
+        refused: named(refused),
+        inactive: named(inactive),
+    })
 }
 
 /// A key listed by a date: its expiry, or its last use (`None`: never).

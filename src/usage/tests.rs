@@ -14,6 +14,10 @@ fn counts_are_kept_by_app_hour_and_code_until_written() {
     assert_eq!(
         taken,
         [
+            ((ALL, T, "FORBIDDEN"), 1),
+            ((ALL, T, "NOT_FOUND"), 1),
+            ((ALL, T, "VALID"), 2),
+            ((ALL, T + HOUR, "VALID"), 1),
             ((GLOBAL, T, "NOT_FOUND"), 1),
             ((7, T, "FORBIDDEN"), 1),
             ((7, T, "VALID"), 2),
@@ -26,7 +30,8 @@ fn counts_are_kept_by_app_hour_and_code_until_written() {
     recorder.put_back(taken);
     let again: HashMap<Key, u64> = recorder.take().into_iter().collect();
     assert_eq!(again[&(7, T, "VALID")], 3);
-    assert_eq!(again.values().sum::<u64>(), 6);
+    assert_eq!(again[&(ALL, T, "VALID")], 3);
+    assert_eq!(again.values().sum::<u64>(), 12);
 }
 
 #[test]

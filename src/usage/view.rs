@@ -7,7 +7,7 @@ use crate::limits::grouped;
 use crate::usage;
 
 /// The periods a usage chart shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Deserialize)]
 pub enum Period {
     #[default]
     #[serde(rename = "24h")]

@@ -506,8 +506,8 @@ impl Verifier {
         }
     }
 
-    /// Rolls hourly usage older than the retention into days, a day to a
-    /// transaction, and deletes days older than a year.
+    /// Deletes hourly usage older than the retention (its days keep it), a
+    /// day to a transaction, and days older than a year.
     pub async fn prune_usage(&self) {
         if self.usage.is_none() {
             return;
@@ -516,14 +516,14 @@ impl Verifier {
         let before = now - i64::from(self.usage_retention_days) * usage::DAY;
         loop {
             match db::run(&self.pool, move |conn| {
-                usage::queries::roll_up_one_day(conn, before)
+                usage::queries::prune_hours_of_one_day(conn, before)
             })
             .await
             {
                 Ok(Ok(true)) => continue,
                 Ok(Ok(false)) => break,
-                Ok(Err(e)) => return log::warn!("rolling up usage failed: {e}"),
-                Err(e) => return log::warn!("rolling up usage failed: {e}"),
+                Ok(Err(e)) => return log::warn!("pruning hourly usage failed: {e}"),
+                Err(e) => return log::warn!("pruning hourly usage failed: {e}"),
             }
         }
         let before = now - usage::KEEP_DAYS * usage::DAY;
