@@ -1,1 +1,2 @@
+DROP INDEX apps_expires_at;
 DROP TABLE webhook_deliveries;

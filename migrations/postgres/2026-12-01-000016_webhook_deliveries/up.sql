@@ -19,3 +19,7 @@ CREATE TABLE webhook_deliveries (
     last_error TEXT
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at);
+
+-- Keys by expiry: the webhook's look for keys about to expire (every second)
+-- and the dashboard's "Expiring soon".
+CREATE INDEX apps_expires_at ON apps (expires_at);

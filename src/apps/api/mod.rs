@@ -207,11 +207,15 @@ pub async fn create(
         "administrator {} created app {app_id} through the API",
         caller.admin_id
     );
-    with_key(&pool, app_id, &key).await
+    with_key(&pool, app_id, &key, now).await
 }
 
-async fn with_key(pool: &DbPool, id: i32, key: &ApiKey) -> Result<HttpResponse, AppError> {
-    let now = chrono::Utc::now().naive_utc();
+async fn with_key(
+    pool: &DbPool,
+    id: i32,
+    key: &ApiKey,
+    now: NaiveDateTime,
+) -> Result<HttpResponse, AppError> {
     Ok(api::created(&AppWithKey {
         app: answer(pool, id, now).await?,
         key: key.expose().to_owned(),
@@ -359,7 +363,7 @@ pub async fn roll(
         "administrator {} rolled the key of app {id} through the API",
         caller.admin_id
     );
-    with_key(&pool, id, &key).await
+    with_key(&pool, id, &key, now).await
 }
 
 /// Copies an API key under a new name, with a key of its own (in the answer,
@@ -399,7 +403,7 @@ pub async fn duplicate(
     let (new_id, key) = insert_with_new_key(&pool, app, caller.actor(), clock.now())
         .await?
         .map_err(write_refused)?;
-    with_key(&pool, new_id, &key).await
+    with_key(&pool, new_id, &key, clock.now()).await
 }
 
 /// Turns an API key on or off (its Active switch).

@@ -77,6 +77,16 @@ async fn set_limits_on_the_key_page_and_see_the_quota_left() {
     .await;
     browser.screenshot("key-page-usage").await;
     browser.click_link("Dashboard").await;
-    browser.wait_for_text("Mobile — 2 requests").await;
+    // Its lists are as of a few seconds ago: the one signing in showed them
+    // before the requests.
+    eventually(WAIT, "the dashboard to list the key", || async {
+        browser.goto(&app.url("/dashboard")).await;
+        browser
+            .text()
+            .await
+            .contains("Mobile — 2 requests")
+            .then_some(())
+    })
+    .await;
     browser.screenshot("dashboard").await;
 }
