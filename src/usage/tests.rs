@@ -58,7 +58,7 @@ fn a_series_has_every_bucket_and_folds_hours_into_days() {
     let rows = vec![
         (T + HOUR, "VALID".to_owned(), 4),
         (T + 5 * HOUR, "VALID".to_owned(), 6),
-        // A day rolled up: its daily row.
+        // A daily row.
         (T + 2 * DAY, "FORBIDDEN".to_owned(), 2),
         // Outside the range, and empty: left out.
         (T + 3 * DAY, "VALID".to_owned(), 9),

@@ -2,7 +2,8 @@
 //! known traffic counted exactly per key, hour and outcome (the unknown key
 //! toward the global row), across a graceful restart and across two
 //! instances; the key page's chart and table saying what the usage API says;
-//! retention rolling old hours into days, and a year later deleting them.
+//! retention deleting old hours while their days keep the counts, and a year
+//! later the days.
 
 use std::sync::Arc;
 
@@ -205,7 +206,7 @@ async fn two_instances_add_up_exactly() {
 }
 
 each_backend!(
-    old_hours_are_rolled_up_into_days_and_old_days_deleted,
+    old_hours_are_deleted_and_their_days_kept_a_year,
     |db| async move {
         let (mut app, clock) = start(db).await;
         let (id, key) = keyed(&app).await;
@@ -231,13 +232,14 @@ each_backend!(
             [3, 0, 1]
         );
 
-        // 91 days on, a restart runs retention at once: the hours become one day.
+        // 91 days on, a restart runs retention at once: the hours are gone, their
+        // day keeps them.
         clock.advance(TimeDelta::days(91));
         app.restart().await;
         let api = Api::new(&app.address, &api.token);
         eventually(
             std::time::Duration::from_secs(5),
-            "the hours to be rolled up",
+            "the hours to be deleted",
             || async {
                 let usage = expect(&api.get(hours).await, StatusCode::OK);
                 (hourly_counts(&usage) == [0, 0, 0]).then_some(())
