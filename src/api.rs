@@ -176,6 +176,24 @@ pub async fn no_such_endpoint() -> Result<HttpResponse, AppError> {
     ))
 }
 
+/// What a form's parser made of a request, with what the handler found wrong
+/// before it (`errors`): every problem at once, by field.
+pub fn with_errors<T>(
+    parsed: Result<T, FieldErrors>,
+    mut errors: FieldErrors,
+) -> Result<T, FieldErrors> {
+    match parsed {
+        Ok(value) if errors.is_empty() => Ok(value),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            for (field, message) in more.iter() {
+                errors.add(field, message);
+            }
+            Err(errors)
+        }
+    }
+}
+
 /// A request refused field by field (422), under the form's field names.
 pub fn invalid(errors: &FieldErrors) -> AppError {
     AppError::invalid(errors.iter(), str::to_owned)

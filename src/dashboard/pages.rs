@@ -55,12 +55,7 @@ impl DashboardPage {
 
     /// "12 FORBIDDEN, 3 RATE_LIMITED"
     fn why(&self, ranked: &Ranked) -> String {
-        ranked
-            .by_code
-            .iter()
-            .map(|(code, n)| format!("{} {code}", grouped(*n)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        crate::usage::view::by_code(&ranked.by_code)
     }
 
     fn count(&self, n: &u64) -> String {

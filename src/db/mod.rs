@@ -24,6 +24,20 @@ pub enum DbConn {
     Postgres(PgConnection),
 }
 
+/// `$body` with `$conn` bound to the backend's own connection, for the
+/// queries diesel's multi-backend connection cannot build (`ON CONFLICT`):
+/// `on_backend!(conn, |c| diesel::insert_into(t).values(v).on_conflict(k)
+/// .do_nothing().execute(c))`.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 pub type DbPool = Pool<ConnectionManager<DbConn>>;
 pub type PooledConn = PooledConnection<ConnectionManager<DbConn>>;
 

@@ -200,17 +200,8 @@ pub struct RolePatchJson {
 }
 
 /// The role the form describes, refused with what the API found wrong first.
-fn parse(form: &RoleForm, mut errors: FieldErrors) -> Result<NewRole, AppError> {
-    match NewRole::parse(form) {
-        Ok(role) if errors.is_empty() => Ok(role),
-        Ok(_) => Err(api::invalid(&errors)),
-        Err(more) => {
-            for (field, message) in more.iter() {
-                errors.add(field, message);
-            }
-            Err(api::invalid(&errors))
-        }
-    }
+fn parse(form: &RoleForm, errors: FieldErrors) -> Result<NewRole, AppError> {
+    api::with_errors(NewRole::parse(form), errors).map_err(|errors| api::invalid(&errors))
 }
 
 fn saved_or(error: InsertError) -> AppError {

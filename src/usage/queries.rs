@@ -23,27 +23,17 @@ pub fn add(conn: &mut DbConn, counts: &[(Key, u64)]) -> QueryResult<()> {
                     usage_counts::code.eq(*code),
                     usage_counts::count.eq(n),
                 );
-                // The same upsert on either backend (diesel's multi-backend
-                // connection has no ON CONFLICT of its own).
-                macro_rules! upsert {
-                    ($conn:expr) => {
-                        diesel::insert_into(usage_counts::table)
-                            .values(row)
-                            .on_conflict((
-                                usage_counts::app_id,
-                                usage_counts::bucket_seconds,
-                                usage_counts::bucket_start,
-                                usage_counts::code,
-                            ))
-                            .do_update()
-                            .set(usage_counts::count.eq(usage_counts::count + n))
-                            .execute($conn)
-                    };
-                }
-                match conn {
-                    DbConn::Sqlite(conn) => upsert!(conn),
-                    DbConn::Postgres(conn) => upsert!(conn),
-                }?;
+                crate::db::on_backend!(conn, |conn| diesel::insert_into(usage_counts::table)
+                    .values(row)
+                    .on_conflict((
+                        usage_counts::app_id,
+                        usage_counts::bucket_seconds,
+                        usage_counts::bucket_start,
+                        usage_counts::code,
+                    ))
+                    .do_update()
+                    .set(usage_counts::count.eq(usage_counts::count + n))
+                    .execute(conn))?;
             }
         }
         Ok(())

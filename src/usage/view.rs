@@ -56,6 +56,15 @@ impl Period {
     }
 }
 
+/// Counts by code in words: "1,200 VALID, 4 FORBIDDEN".
+pub fn by_code(counts: &[(String, u64)]) -> String {
+    counts
+        .iter()
+        .map(|(code, n)| format!("{} {code}", grouped(*n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Requests over a period: the chart, the table beside it, the totals.
 pub struct UsageView {
     pub period: Period,
@@ -104,12 +113,11 @@ impl UsageView {
 
     /// "1,204 requests: 1,200 VALID, 4 FORBIDDEN"
     pub fn summary(&self) -> String {
-        let by_code: Vec<String> = self
-            .totals
-            .iter()
-            .map(|(code, n)| format!("{} {code}", grouped(*n)))
-            .collect();
-        format!("{} requests: {}", grouped(self.total), by_code.join(", "))
+        format!(
+            "{} requests: {}",
+            grouped(self.total),
+            by_code(&self.totals)
+        )
     }
 
     pub fn hourly(&self) -> bool {

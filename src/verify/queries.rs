@@ -216,27 +216,17 @@ pub fn add_counts(conn: &mut DbConn, counts: &[(CounterKey, u64)]) -> QueryResul
                     limit_counters::window_start.eq(key.window_start),
                     limit_counters::count.eq(added),
                 );
-                // The same upsert on either backend (diesel's multi-backend
-                // connection has no ON CONFLICT of its own).
-                macro_rules! upsert {
-                    ($conn:expr) => {
-                        diesel::insert_into(limit_counters::table)
-                            .values(row)
-                            .on_conflict((
-                                limit_counters::app_id,
-                                limit_counters::window_seconds,
-                                limit_counters::window_start,
-                            ))
-                            .do_update()
-                            .set(limit_counters::count.eq(limit_counters::count + added))
-                            .returning(limit_counters::count)
-                            .get_result::<i64>($conn)
-                    };
-                }
-                match conn {
-                    DbConn::Sqlite(conn) => upsert!(conn),
-                    DbConn::Postgres(conn) => upsert!(conn),
-                }
+                crate::db::on_backend!(conn, |conn| diesel::insert_into(limit_counters::table)
+                    .values(row)
+                    .on_conflict((
+                        limit_counters::app_id,
+                        limit_counters::window_seconds,
+                        limit_counters::window_start,
+                    ))
+                    .do_update()
+                    .set(limit_counters::count.eq(limit_counters::count + added))
+                    .returning(limit_counters::count)
+                    .get_result::<i64>(conn))
                 .map(|count| count.max(0) as u64)
             })
             .collect()

@@ -73,9 +73,7 @@ impl Deliverer {
             let after = queries::position(conn)?;
             let (mut events, last) = queries::audit_events_after(conn, after, AUDIT_BATCH)?;
             events.extend(queries::expiry_events(conn, now, until)?);
-            for event in &events {
-                queries::enqueue(conn, event, now)?;
-            }
+            queries::enqueue_new(conn, &events, now)?;
             if let Some(last) = last {
                 queries::advance_position(conn, last)?;
             }

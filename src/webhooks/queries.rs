@@ -11,34 +11,50 @@ use crate::schema::{apps, audit_events, webhook_deliveries};
 /// Where the webhook has read the audit log to (its settings row).
 const POSITION: &str = "webhook_audit_position";
 
-/// Writes an event to the outbox, due at once; `false` when it is there
-/// already (another instance wrote it).
-pub fn enqueue(conn: &mut DbConn, event: &Event, now: NaiveDateTime) -> QueryResult<bool> {
-    let row = (
-        webhook_deliveries::event.eq(event.kind.as_str()),
-        webhook_deliveries::app_id.eq(event.app_id),
-        webhook_deliveries::app_name.eq(&event.app_name),
-        webhook_deliveries::payload.eq(event.payload()),
-        webhook_deliveries::dedup_key.eq(&event.dedup_key),
-        webhook_deliveries::created_at.eq(now),
-        webhook_deliveries::next_attempt_at.eq(Some(now)),
-    );
-    // The same insert on either backend (diesel's multi-backend connection
-    // has no ON CONFLICT of its own).
-    macro_rules! insert {
-        ($conn:expr) => {
-            diesel::insert_into(webhook_deliveries::table)
-                .values(row)
-                .on_conflict(webhook_deliveries::dedup_key)
-                .do_nothing()
-                .execute($conn)
-        };
+/// Writes the events the outbox does not hold yet, due at once, in one
+/// transaction; returns how many. The background work finds a key about to
+/// expire every second until it expires: only the first time costs a write.
+/// (An instance writing the same event meanwhile is no error: the insert
+/// skips it.)
+pub fn enqueue_new(conn: &mut DbConn, events: &[Event], now: NaiveDateTime) -> QueryResult<usize> {
+    if events.is_empty() {
+        return Ok(0);
     }
-    let inserted = crate::db::write(conn, |conn| match conn {
-        DbConn::Sqlite(conn) => insert!(conn),
-        DbConn::Postgres(conn) => insert!(conn),
-    })?;
-    Ok(inserted > 0)
+    let present: std::collections::HashSet<String> = webhook_deliveries::table
+        .filter(webhook_deliveries::dedup_key.eq_any(events.iter().map(|e| e.dedup_key.as_str())))
+        .select(webhook_deliveries::dedup_key)
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let new: Vec<&Event> = events
+        .iter()
+        .filter(|event| !present.contains(&event.dedup_key))
+        .collect();
+    if new.is_empty() {
+        return Ok(0);
+    }
+    crate::db::write(conn, |conn| {
+        let mut inserted = 0;
+        for event in new {
+            let row = (
+                webhook_deliveries::event.eq(event.kind.as_str()),
+                webhook_deliveries::app_id.eq(event.app_id),
+                webhook_deliveries::app_name.eq(&event.app_name),
+                webhook_deliveries::payload.eq(event.payload()),
+                webhook_deliveries::dedup_key.eq(&event.dedup_key),
+                webhook_deliveries::created_at.eq(now),
+                webhook_deliveries::next_attempt_at.eq(Some(now)),
+            );
+            inserted += crate::db::on_backend!(conn, |conn| diesel::insert_into(
+                webhook_deliveries::table
+            )
+            .values(row)
+            .on_conflict(webhook_deliveries::dedup_key)
+            .do_nothing()
+            .execute(conn))?;
+        }
+        Ok(inserted)
+    })
 }
 
 /// The audit log's position the webhook reads from: on first use, the log's

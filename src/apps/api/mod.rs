@@ -118,17 +118,8 @@ fn set_quota(form: &mut AppForm, quota: Option<QuotaJson>) {
 }
 
 /// Parses the form, with what the API found wrong before it.
-fn parse(form: &AppForm, mut errors: FieldErrors) -> Result<NewApp, AppError> {
-    match NewApp::parse(form) {
-        Ok(app) if errors.is_empty() => Ok(app),
-        Ok(_) => Err(invalid(&errors)),
-        Err(more) => {
-            for (field, message) in more.iter() {
-                errors.add(field, message);
-            }
-            Err(invalid(&errors))
-        }
-    }
+fn parse(form: &AppForm, errors: FieldErrors) -> Result<NewApp, AppError> {
+    api::with_errors(NewApp::parse(form), errors).map_err(|errors| invalid(&errors))
 }
 
 /// A refused write as the API says it.
@@ -151,13 +142,7 @@ async fn answer(pool: &DbPool, id: i32, now: NaiveDateTime) -> Result<AppJson, A
         let Some(app) = queries::find(conn, id)? else {
             return diesel::QueryResult::Ok(None);
         };
-        let used = match app.quota {
-            Some(quota) => queries::quota_used(conn, &[(id, quota)], now)?
-                .get(&id)
-                .copied()
-                .unwrap_or(0),
-            None => 0,
-        };
+        let used = queries::quota_used_by(conn, &app, now)?;
         Ok(Some(AppJson::new(&app, used, now)))
     })
     .await??

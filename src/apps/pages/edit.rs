@@ -37,13 +37,7 @@ async fn find_with_usage(
         let Some(detail) = queries::detail(conn, id)? else {
             return Ok(None);
         };
-        let used = match detail.app.quota {
-            Some(quota) => queries::quota_used(conn, &[(id, quota)], now)?
-                .get(&id)
-                .copied()
-                .unwrap_or(0),
-            None => 0,
-        };
+        let used = queries::quota_used_by(conn, &detail.app, now)?;
         let rows = crate::usage::queries::rows(conn, Whose::App(id), &range)?;
         Ok(Some((detail, used, UsageView::new(period, &range, rows))))
     })

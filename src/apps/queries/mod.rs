@@ -6,6 +6,17 @@ pub mod write;
 
 pub use self::list::quota_used;
 
+/// What `app`'s quota has counted in the period `now` falls in (0 without one).
+pub fn quota_used_by(conn: &mut DbConn, app: &App, now: NaiveDateTime) -> QueryResult<u64> {
+    let Some(quota) = app.quota else {
+        return Ok(0);
+    };
+    Ok(quota_used(conn, &[(app.id, quota)], now)?
+        .get(&app.id)
+        .copied()
+        .unwrap_or(0))
+}
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
