@@ -75,6 +75,7 @@ impl ApiCaller {
             admin_email: self.admin_email.clone(),
             address: self.address.clone(),
             via_token: Some(self.token_name.clone()),
+            importing: false,
         }
     }
 }

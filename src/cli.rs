@@ -1,5 +1,5 @@
 //! The command line: `keyward [serve]`, `keyward migrate`, `keyward admin create`,
-//! `keyward token create`.
+//! `keyward token create`, `keyward import dreamfactory`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -58,6 +58,42 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Import from another product.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a DreamFactory package (the .zip of its Export): services,
+    /// roles with their rules, apps with their keys, optionally
+    /// administrators. Prints what it does, or with --dry-run would do.
+    Dreamfactory(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The package's path.
+    pub package: std::path::PathBuf,
+    /// The password of a secured package.
+    #[arg(long, env = "KEYWARD_IMPORT_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Print the report without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Update what exists by name (services, roles and their rules, apps)
+    /// instead of skipping it.
+    #[arg(long)]
+    pub update: bool,
+    /// Keep DreamFactory's seeded apps (admin, api_docs, file_manager) active
+    /// although their keys are public.
+    #[arg(long)]
+    pub keep_public_keys: bool,
+    /// Import the administrators of system/admin.json, with their passwords.
+    #[arg(long)]
+    pub with_admins: bool,
 }
 
 #[derive(Debug, Args)]
@@ -414,7 +450,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", secret.expose());
             Ok(())
         }
+        Some(Command::Import {
+            command: ImportCommand::Dreamfactory(args),
+        }) => import_dreamfactory(&database_url, args),
     }
+}
+
+/// `keyward import dreamfactory`: the report on standard output.
+fn import_dreamfactory(database_url: &str, args: ImportArgs) -> anyhow::Result<()> {
+    use crate::import::domain::{MAX_PACKAGE_BYTES, Options, Package};
+    let size = std::fs::metadata(&args.package)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.package.display()))?
+        .len();
+    if size > MAX_PACKAGE_BYTES as u64 {
+        anyhow::bail!(
+            "{} is larger than keyward reads ({} MiB)",
+            args.package.display(),
+            MAX_PACKAGE_BYTES / 1024 / 1024
+        );
+    }
+    let bytes = std::fs::read(&args.package)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.package.display()))?;
+    let package = Package::read(&bytes, args.password.as_deref())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.package.display()))?;
+    let options = Options {
+        dry_run: args.dry_run,
+        update: args.update,
+        keep_public_keys: args.keep_public_keys,
+        with_admins: args.with_admins,
+    };
+    let (pool, _) = crate::db::connect(database_url, 1)?;
+    let mut conn = pool.get()?;
+    let actor = crate::db::audit::Actor::local(None, "keyward import dreamfactory");
+    let now = chrono::Utc::now().naive_utc();
+    let report = crate::import::queries::import(&mut conn, &package, options, &actor, now)?;
+    print!("{}", report.to_text(!options.dry_run));
+    Ok(())
 }
 
 impl ServeArgs {

@@ -43,6 +43,7 @@ pub mod db;
 pub mod error;
 pub mod hashing;
 pub mod http;
+pub mod import;
 pub mod limits;
 pub mod memory;
 pub mod metrics;

@@ -82,6 +82,7 @@ diesel::table! {
         rate_limits -> Nullable<Text>,
         quota_total -> Nullable<BigInt>,
         quota_refill -> Nullable<Text>,
+        legacy_key -> Bool,
     }
 }
 

@@ -21,8 +21,9 @@ const FEATURES: &[&str] = &[
     "services",
     "verify",
 ];
-/// The top floor, which puts the features together.
-const TOP: &[&str] = &["api_docs", "cli", "startup"];
+/// The top floor, which puts the features together (the DreamFactory import
+/// writes through every feature's queries).
+const TOP: &[&str] = &["api_docs", "cli", "import", "startup"];
 
 /// Module path (`apps::pages::edit`) → source file, for every non-test module.
 fn modules() -> BTreeMap<String, PathBuf> {

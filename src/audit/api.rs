@@ -48,7 +48,7 @@ pub struct EventJson {
     pub occurred_at: DateTime<Utc>,
     pub actor: ActorJson,
     pub object: ObjectJson,
-    /// `created`, `updated`, `deleted`, `key_rolled`, `rule_added`,
+    /// `created`, `imported`, `updated`, `deleted`, `key_rolled`, `rule_added`,
     /// `rule_removed`, `password_changed` or `revoked`.
     pub action: String,
     pub changes: Vec<FieldChange>,

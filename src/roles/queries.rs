@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::domain::NewRole;
-use super::domain::rules::{Rule, Verbs};
+use super::domain::rules::{Component, Rule, Verbs};
 use crate::db::audit::{self, Action, Actor, Event, FieldChange, ObjectKind, Snapshot, Subject};
 use crate::db::changes::{self, Change};
 use crate::db::{DbConn, is_unique_violation};
@@ -242,6 +242,16 @@ impl RuleRow {
     /// The verbs it grants, by name.
     pub fn verb_names(&self) -> Vec<&'static str> {
         Verbs::from_bits(self.verbs).names().collect()
+    }
+
+    /// The rule as evaluation sees it (`None` for a stored one that is not
+    /// valid, which evaluation skips too).
+    pub fn rule(&self) -> Option<Rule> {
+        Some(Rule {
+            service_id: self.service_id,
+            component: Component::parse(&self.component).ok()?,
+            verbs: Verbs::from_bits(self.verbs),
+        })
     }
 }
 

@@ -165,6 +165,7 @@ impl SignedInAdmin {
             admin_email: self.email.clone(),
             address: self.address.clone(),
             via_token: None,
+            importing: false,
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Administrator credentials as domain types: a normalised email and a password
-//! that meets the length rule, hashed with argon2id.
+//! that meets the length rule, hashed with argon2id. Hashes imported from
+//! DreamFactory (Laravel's bcrypt, `$2y$…`) are accepted until the first
+//! successful sign-in replaces them with argon2id.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -83,10 +85,26 @@ fn hash_password(password: &str) -> anyhow::Result<String> {
         .to_string())
 }
 
+/// A bcrypt hash, as DreamFactory stores passwords (`$2y$`, `$2b$`, `$2a$`).
+pub fn is_bcrypt(stored_hash: &str) -> bool {
+    ["$2y$", "$2b$", "$2a$"]
+        .iter()
+        .any(|version| stored_hash.starts_with(version))
+}
+
+/// The argon2id hash of a password that was just checked against an older
+/// kind of hash, whatever its length (the length rule is for new passwords).
+pub fn rehash(password: &str) -> anyhow::Result<String> {
+    hash_password(password)
+}
+
 /// Checks `password` against a stored hash. An unknown account is checked
 /// against a fixed hash so both failures take the same time.
 pub fn verify(password: &str, stored_hash: Option<&str>) -> bool {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(hash) = stored_hash.filter(|hash| is_bcrypt(hash)) {
+        return bcrypt::verify(password, hash).unwrap_or(false);
+    }
     let dummy = DUMMY.get_or_init(|| hash_password("keyward-timing-equaliser").unwrap_or_default());
     let hash = stored_hash.unwrap_or(dummy);
     let Ok(parsed) = PasswordHash::new(hash) else {
@@ -144,5 +162,21 @@ mod tests {
         assert!(verify("correct horse battery", Some(&hash)));
         assert!(!verify("correct horse batterY", Some(&hash)));
         assert!(!verify("correct horse battery", None));
+    }
+
+    #[test]
+    fn dreamfactory_bcrypt_hashes_verify_until_rehashed() {
+        // Laravel writes `$2y$`; the bcrypt crate writes `$2b$` with the same
+        // algorithm, so the test's hash is relabelled as Laravel's would be.
+        let hash = bcrypt::hash("short pw", 4)
+            .unwrap()
+            .replacen("$2b$", "$2y$", 1);
+        assert!(is_bcrypt(&hash));
+        assert!(verify("short pw", Some(&hash)));
+        assert!(!verify("short pW", Some(&hash)));
+        assert!(!verify("short pw", Some("$2y$10$garbage")));
+        let argon = rehash("short pw").unwrap();
+        assert!(!is_bcrypt(&argon));
+        assert!(verify("short pw", Some(&argon)));
     }
 }

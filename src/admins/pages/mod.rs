@@ -13,7 +13,7 @@ use diesel::QueryResult;
 
 use super::domain::credentials::{self, Password};
 use super::domain::throttle::{Checked, Subjects};
-use super::queries::throttle;
+use super::queries::{self as admins, throttle};
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppError;
 
@@ -51,15 +51,31 @@ where
         Ok(admin) => admin,
     };
     let (admin_id, stored) = admin.unzip();
-    let right = turn
-        .run(move || credentials::verify(&password, stored.as_deref()))
+    let (right, upgrade) = turn
+        .run(move || {
+            let right = credentials::verify(&password, stored.as_deref());
+            // A hash imported from DreamFactory becomes argon2id now that
+            // the password is known to be right.
+            let upgrade = stored
+                .filter(|hash| right && credentials::is_bcrypt(hash))
+                .map(|old| credentials::rehash(&password).map(|new| (old, new)));
+            (right, upgrade)
+        })
         .await?;
     let checked = match admin_id.filter(|_| right) {
         Some(id) => Checked::Right(id),
         None => Checked::Wrong,
     };
     db::run(pool, move |conn| match checked {
-        Checked::Right(_) => throttle::record_success(conn, &subjects),
+        Checked::Right(id) => {
+            if let Some(upgrade) = upgrade {
+                match upgrade {
+                    Ok((old, new)) => admins::upgrade_password_hash(conn, id, &old, &new)?,
+                    Err(e) => log::error!("rehashing an imported password failed: {e:#}"),
+                }
+            }
+            throttle::record_success(conn, &subjects)
+        }
         _ => throttle::record_failure(conn, &subjects, now),
     })
     .await??;

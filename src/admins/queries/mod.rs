@@ -69,13 +69,27 @@ pub fn create(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<i32, CreateError> {
+    create_as(conn, email, name, password_hash, true, actor, now)
+}
+
+/// [`create`], active or not (an administrator imported from DreamFactory
+/// keeps its `is_active`).
+pub fn create_as(
+    conn: &mut DbConn,
+    email: &Email,
+    name: &str,
+    password_hash: &str,
+    is_active: bool,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<i32, CreateError> {
     crate::db::write(conn, |conn| {
         let id = diesel::insert_into(admins::table)
             .values(NewAdminRow {
                 email: email.as_str(),
                 name,
                 password_hash,
-                is_active: true,
+                is_active,
                 created_at: now,
                 updated_at: now,
             })
@@ -263,6 +277,25 @@ pub fn delete(
         )?;
         Ok(Some(before.name))
     })
+}
+
+/// Replaces a hash imported from DreamFactory with the argon2id hash of the
+/// same password, unless the password was changed meanwhile. The password
+/// is the same, so sessions stay and the audit log has nothing to say.
+pub fn upgrade_password_hash(
+    conn: &mut DbConn,
+    id: i32,
+    old_hash: &str,
+    new_hash: &str,
+) -> QueryResult<()> {
+    diesel::update(
+        admins::table
+            .find(id)
+            .filter(admins::password_hash.eq(old_hash)),
+    )
+    .set(admins::password_hash.eq(new_hash))
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// Stores a new password hash and ends every session of that administrator,

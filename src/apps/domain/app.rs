@@ -17,6 +17,8 @@ pub struct App {
     pub role_id: Option<i32>,
     /// The start of its key, for telling keys apart (`kw_4fQ9ab`).
     pub key_prefix: String,
+    /// Its key was imported from DreamFactory (until it is rolled).
+    pub legacy_key: bool,
     pub expires_at: Option<NaiveDateTime>,
     /// When the key it replaced stops working (set by a roll with a grace period).
     pub previous_key_expires_at: Option<NaiveDateTime>,

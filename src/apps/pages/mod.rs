@@ -154,6 +154,8 @@ pub(super) fn write_errors(error: InsertError) -> Result<FieldErrors, AppError> 
         InsertError::UnknownStorageService => {
             errors.add("storage_service_id", "Unknown storage service")
         }
+        // Only an import writes a key it did not make; the form never does.
+        InsertError::KeyTaken => errors.add("key", "Another application already has this key"),
         InsertError::Db(e) => return Err(e.into()),
     }
     Ok(errors)

@@ -8,9 +8,9 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::{AppDetail, detail, is_storage_service, role_exists};
-use crate::apps::domain::{ApiKey, AppLocation, NewApp};
+use crate::apps::domain::{ApiKey, AppLocation, LegacyKey, NewApp};
 use crate::db::audit::{self, Action, Actor, ObjectKind, Snapshot, Subject};
-use crate::db::{DbConn, is_unique_violation};
+use crate::db::{DbConn, changes, is_unique_violation};
 use crate::schema::apps;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +21,8 @@ pub enum InsertError {
     UnknownRole,
     #[error("the storage service does not exist or is not a file storage service")]
     UnknownStorageService,
+    #[error("another application already has this key")]
+    KeyTaken,
     #[error(transparent)]
     Db(#[from] DieselError),
 }
@@ -103,17 +105,73 @@ impl<'a> AppFields<'a> {
     }
 }
 
+/// The key a new app is written with: its hash and display prefix.
+struct NewKey {
+    hash: String,
+    prefix: String,
+    legacy: bool,
+}
+
 /// Writes a new app with the hash and display prefix of its key, and its
 /// audit event. Every write here is one [`crate::db::write`] (on SQLite it holds
 /// the write lock from the start, and the search index's triggers need that);
 /// the change lock comes first where the audit log needs to read the app
 /// before changing it. A new key makes nothing
-/// stale: made here from 256 random bits, no instance can have seen it (an
-/// imported key would say `changes::key_exists`).
+/// stale: made here from 256 random bits, no instance can have seen it.
 pub fn insert(
     conn: &mut DbConn,
     app: &NewApp,
     key: &ApiKey,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<i32, InsertError> {
+    let key = NewKey {
+        hash: key.hash(),
+        prefix: key.display_prefix(),
+        legacy: false,
+    };
+    insert_with(conn, app, key, actor, now)
+}
+
+/// Writes a new app that keeps its DreamFactory key (stored as its SHA-256
+/// and marked legacy). Unlike a new `kw_` key, an imported one may have been
+/// presented before and cached as unknown, so the caches are told it exists.
+/// A key another app already has is [`InsertError::KeyTaken`].
+pub fn insert_legacy(
+    conn: &mut DbConn,
+    app: &NewApp,
+    key: &LegacyKey,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<i32, InsertError> {
+    let hash = key.hash();
+    if key_taken(conn, &hash)? {
+        return Err(InsertError::KeyTaken);
+    }
+    let new = NewKey {
+        hash: hash.clone(),
+        prefix: key.display_prefix(),
+        legacy: true,
+    };
+    crate::db::write(conn, |conn| {
+        let id = insert_with(conn, app, new, actor, now)?;
+        changes::key_exists(conn, &hash)?;
+        Ok(id)
+    })
+}
+
+/// Whether some app's current or previous key has this hash.
+pub fn key_taken(conn: &mut DbConn, hash: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        apps::table.filter(apps::key_hash.eq(hash).or(apps::previous_key_hash.eq(hash))),
+    ))
+    .get_result(conn)
+}
+
+fn insert_with(
+    conn: &mut DbConn,
+    app: &NewApp,
+    key: NewKey,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<i32, InsertError> {
@@ -122,8 +180,9 @@ pub fn insert(
         let id = diesel::insert_into(apps::table)
             .values((
                 AppFields::new(app, actor.admin_id, now),
-                apps::key_hash.eq(key.hash()),
-                apps::key_prefix.eq(key.display_prefix()),
+                apps::key_hash.eq(key.hash),
+                apps::key_prefix.eq(key.prefix),
+                apps::legacy_key.eq(key.legacy),
                 apps::created_at.eq(now),
                 apps::created_by_id.eq(actor.admin_id),
             ))
@@ -203,7 +262,14 @@ pub fn snapshot(conn: &mut DbConn, id: i32) -> QueryResult<Option<Snapshot>> {
         "Quota",
         app.quota.map_or_else(|| "none".into(), |q| q.describe()),
     ));
-    fields.push(("Key", format!("{}…", app.key_prefix)));
+    fields.push((
+        "Key",
+        if app.legacy_key {
+            format!("{}… (imported from DreamFactory)", app.key_prefix)
+        } else {
+            format!("{}…", app.key_prefix)
+        },
+    ));
     if let Some(until) = app.previous_key_expires_at {
         fields.push(("Old key works until", time(until)));
     }
@@ -250,6 +316,7 @@ pub fn roll(
         let new_key_columns = (
             apps::key_hash.eq(new_key.hash()),
             apps::key_prefix.eq(new_key.display_prefix()),
+            apps::legacy_key.eq(false),
             apps::updated_at.eq(now),
             apps::updated_by_id.eq(actor.admin_id),
         );

@@ -81,6 +81,8 @@ pub enum Action {
     RuleRemoved,
     PasswordChanged,
     Revoked,
+    /// Created from a DreamFactory package.
+    Imported,
 }
 
 impl Action {
@@ -94,6 +96,7 @@ impl Action {
             Action::RuleRemoved => "rule_removed",
             Action::PasswordChanged => "password_changed",
             Action::Revoked => "revoked",
+            Action::Imported => "imported",
         }
     }
 
@@ -107,6 +110,7 @@ impl Action {
             "rule_removed" => "Rule removed",
             "password_changed" => "Password changed",
             "revoked" => "Revoked",
+            "imported" => "Imported from DreamFactory",
             other => other,
         }
     }

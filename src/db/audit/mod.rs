@@ -35,6 +35,9 @@ pub struct Actor {
     pub address: String,
     /// The admin API token the administrator acted through, by name.
     pub via_token: Option<String>,
+    /// Creating from a DreamFactory package: what it creates is recorded as
+    /// imported rather than created.
+    pub importing: bool,
 }
 
 impl Actor {
@@ -51,16 +54,26 @@ impl Actor {
             admin_email: program.to_owned(),
             address: "command line".into(),
             via_token: None,
+            importing: false,
         }
     }
 
     /// The one-time setup page, before any administrator exists.
+    /// This actor, importing from DreamFactory.
+    pub fn importing(self) -> Actor {
+        Actor {
+            importing: true,
+            ..self
+        }
+    }
+
     pub fn setup(address: String) -> Actor {
         Actor {
             admin_id: None,
             admin_email: "first-run setup".into(),
             address,
             via_token: None,
+            importing: false,
         }
     }
 }
@@ -116,7 +129,13 @@ pub fn record_created(
 ) -> QueryResult<()> {
     let Subject { kind, id, snapshot } = subject;
     match snapshot(conn, id)? {
-        Some(after) => record(conn, actor, now, &Event::created(kind, id, &after)),
+        Some(after) => {
+            let mut event = Event::created(kind, id, &after);
+            if actor.importing {
+                event.action = Action::Imported;
+            }
+            record(conn, actor, now, &event)
+        }
         None => Ok(()),
     }
 }

@@ -54,7 +54,7 @@ use self::last_used::Pending;
 use self::limiter::{Attempt, Limiter, SHARDS};
 use super::domain::{Decision, KeyGrant, ServiceInfo, Target, judge};
 use super::queries;
-use crate::apps::domain::ApiKey;
+use crate::apps::domain::PresentedKey;
 use crate::clock::SharedClock;
 use crate::config::{DatabaseOutage, UsageSettings};
 use crate::db::{self, Backend, DbConn, DbPool, changes};
@@ -201,7 +201,7 @@ impl Verifier {
         let Some(presented) = presented.map(str::trim) else {
             return Ok(Decision::missing());
         };
-        let key = match ApiKey::parse(presented) {
+        let key = match PresentedKey::parse(presented) {
             Ok(key) => key,
             Err(why) => return Ok(Decision::malformed(why)),
         };

@@ -85,7 +85,7 @@ proptest! {
         let row = App {
             id: 1, name: app.name.as_str().to_owned(), description: app.description.clone(),
             is_active: app.is_active, location, role_id: app.role_id,
-            key_prefix: String::new(), expires_at: app.expires_at, previous_key_expires_at: None,
+            key_prefix: String::new(), legacy_key: false, expires_at: app.expires_at, previous_key_expires_at: None,
             allowed_ips: app.allowed_ips.clone(),
             rate_limits: app.rate_limits.clone(), quota: app.quota,
             created_at: NaiveDateTime::default(), last_used_at: None,

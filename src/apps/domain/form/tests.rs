@@ -194,6 +194,7 @@ fn stored(location: AppLocation) -> App {
         location,
         role_id: None,
         key_prefix: String::new(),
+        legacy_key: false,
         expires_at: None,
         previous_key_expires_at: None,
         allowed_ips: Default::default(),
