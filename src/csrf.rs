@@ -3,8 +3,9 @@
 //! A signed-in session holds a random token; every POST/PUT/PATCH/DELETE to
 //! the console (the machine API is routed outside it) must carry it, either in
 //! the `X-CSRF-Token` header (htmx) or as the `csrf_token` field of a
-//! URL-encoded form. The check sits in middleware so a new form cannot forget
-//! it. Requests without a valid token get 403 before any handler runs.
+//! URL-encoded form or, for a signed-in upload, of a multipart form. The
+//! check sits in middleware so a new form cannot forget it. Requests without
+//! a valid token get 403 before any handler runs.
 //!
 //! Before signing in there is no session, and none is made: a visitor who has
 //! not signed in must cost no database write. The sign-in and setup forms are
@@ -24,7 +25,7 @@ use actix_web::{HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
 use subtle::ConstantTimeEq;
 
-use crate::error::{AppError, BODY_LIMIT};
+use crate::error::{AppError, BODY_LIMIT, UPLOAD_LIMIT};
 use crate::session::{CookieConfig, TypedSession};
 
 pub const FORM_FIELD: &str = "csrf_token";
@@ -114,8 +115,8 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
     };
     let sent = match req.headers().get(HEADER) {
         Some(value) => value.to_str().ok().map(str::to_owned),
-        None if is_form(req) => {
-            let body = read_body(req).await?;
+        None if is_form(req, "application/x-www-form-urlencoded") => {
+            let body = read_body(req, BODY_LIMIT).await?;
             let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
                 .ok()
                 .and_then(|fields| {
@@ -124,10 +125,15 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
                         .find(|(k, _)| k == FORM_FIELD)
                         .map(|(_, v)| v)
                 });
-            // Hand the body back for the handler's own extractor.
-            let (_, mut payload) = actix_http::h1::Payload::create(true);
-            payload.unread_data(body);
-            req.set_payload(payload.into());
+            hand_back(req, body);
+            token
+        }
+        // An upload is read whole only for a signed-in session: nobody
+        // signed out can make keyward hold megabytes.
+        None if session.admin_id().is_some() && is_form(req, "multipart/form-data") => {
+            let body = read_body(req, UPLOAD_LIMIT).await?;
+            let token = multipart_field(req.headers(), body.clone(), FORM_FIELD).await;
+            hand_back(req, body);
             token
         }
         None => None,
@@ -140,20 +146,48 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
     }
 }
 
-fn is_form(req: &ServiceRequest) -> bool {
+fn is_form(req: &ServiceRequest, content_type: &str) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+        .is_some_and(|v| v.starts_with(content_type))
 }
 
-async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
+/// Hands a body read here back for the handler's own extractor.
+fn hand_back(req: &mut ServiceRequest, body: Bytes) {
+    let (_, mut payload) = actix_http::h1::Payload::create(true);
+    payload.unread_data(body);
+    req.set_payload(payload.into());
+}
+
+/// The text of the multipart field `name` (a short one: a token).
+async fn multipart_field(headers: &header::HeaderMap, body: Bytes, name: &str) -> Option<String> {
+    let stream =
+        futures_util::stream::once(async move { Ok::<_, actix_web::error::PayloadError>(body) });
+    let mut form = actix_multipart::Multipart::new(headers, stream);
+    while let Some(Ok(mut field)) = form.next().await {
+        if field.name() != Some(name) {
+            continue;
+        }
+        let mut value = Vec::new();
+        while let Some(Ok(chunk)) = field.next().await {
+            value.extend_from_slice(&chunk);
+            if value.len() > 256 {
+                return None;
+            }
+        }
+        return String::from_utf8(value).ok();
+    }
+    None
+}
+
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, AppError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > BODY_LIMIT) {
+    if declared.is_some_and(|len| len > limit) {
         return Err(AppError::PayloadTooLarge);
     }
     let mut payload = req.take_payload();
@@ -166,7 +200,7 @@ async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
                 AppError::BadRequest(e.to_string())
             }
         })?;
-        if body.len() + chunk.len() > BODY_LIMIT {
+        if body.len() + chunk.len() > limit {
             return Err(AppError::PayloadTooLarge);
         }
         body.extend_from_slice(&chunk);

@@ -284,6 +284,9 @@ pub fn is_body_timeout(error: &actix_web::error::PayloadError) -> bool {
 
 /// The largest form or JSON body keyward accepts.
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// The largest upload the console takes: a DreamFactory package of up to
+/// 32 MiB with the rest of its form.
+pub const UPLOAD_LIMIT: usize = 32 * 1024 * 1024 + BODY_LIMIT;
 
 /// Turns actix's form and JSON payload errors into our error pages (413 for an
 /// oversized body, 400 for the rest).

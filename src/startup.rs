@@ -111,6 +111,7 @@ impl Application {
         let body_timeout = web::Data::new(crate::http::BodyTimeout(config.body_timeout));
         let session_lifetime = web::Data::new(crate::session::Lifetime(config.session_lifetime));
         let session_cookie = crate::session::cookie_name(config.cookie_secure);
+        let uploads = web::Data::new(crate::import::Uploads::default());
 
         let mut server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
@@ -140,6 +141,7 @@ impl Application {
                 .configure(crate::services::routes)
                 .configure(crate::admins::routes)
                 .configure(crate::audit::routes)
+                .configure(crate::import::routes)
                 .configure(crate::api_docs::routes)
                 .default_service(web::to(not_found));
             let console = web::scope("")
@@ -173,6 +175,7 @@ impl Application {
                 .app_data(trusted_proxies.clone())
                 .app_data(session_lifetime.clone())
                 .app_data(clock.clone())
+                .app_data(uploads.clone())
                 .app_data(metrics_data.clone())
                 .app_data(
                     web::JsonConfig::default()

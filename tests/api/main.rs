@@ -2,7 +2,7 @@
 //! Storage tests run on SQLite and on PostgreSQL (`storage_test!`).
 //!
 //! The tests mirror the features in `src/`: `admins`, `apps`, `roles`,
-//! `audit`, `verify`, `ops` and `cli`; `management` is the management API
+//! `audit`, `verify`, `ops`, `cli` and `import`; `management` is the management API
 //! (`/api/v1/…` with admin API tokens) across them. What cuts across them has its own
 //! modules: `console` (sessions, CSRF, headers, limits, error pages, client
 //! addresses), `bad_input` (properties, by the form attacked), `crash`,
@@ -19,6 +19,7 @@ mod cli;
 mod console;
 mod crash;
 mod dashboard;
+mod import;
 mod management;
 mod ops;
 mod outage;

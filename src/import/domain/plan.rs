@@ -401,8 +401,8 @@ fn plan_apps(
             storage_service: None,
             key: None,
         };
-        if PUBLIC_KEY_APPS.contains(&name.as_str()) && record.is_active && !options.keep_public_keys
-        {
+        let public = PUBLIC_KEY_APPS.contains(&name.as_str());
+        if public && record.is_active && !options.keep_public_keys {
             app.is_active = false;
             line.notes.push(
                 "DreamFactory ships this app with a publicly known key: imported inactive (--keep-public-keys keeps it active)".into(),
@@ -438,7 +438,13 @@ fn plan_apps(
         }
         match found {
             Some(_) => line.notes.push("its key stays the one keyward has".into()),
-            None => app.key = plan_key(record, &name, existing, &mut keys_seen, &mut line.notes),
+            None => {
+                app.key = plan_key(record, &name, existing, &mut keys_seen, &mut line.notes);
+                if public && !app.is_active && app.key.is_some() {
+                    // Not "keeps working": the note above says why it does not.
+                    line.notes.pop();
+                }
+            }
         }
         let action = found.map_or(Action::Create, Action::Update);
         line.outcome = action.outcome();
