@@ -249,6 +249,7 @@ async fn every_page_is_accessible_and_fits_a_phone() {
             "/account/password".to_owned(),
             "/audit".to_owned(),
             "/api-docs".to_owned(),
+            "/import".to_owned(),
             "/admins/tokens".to_owned(),
             "/admins/tokens/new".to_owned(),
             format!("/admins/tokens/{token}/token"),

@@ -4,6 +4,7 @@
 //! (`page`); what the imported keys, rules and administrators then do
 //! (`keys`).
 
+mod browser;
 mod cli;
 mod keys;
 mod page;
