@@ -50,6 +50,8 @@ impl FormPage {
 pub struct EditInfo {
     pub id: i32,
     pub key_prefix: String,
+    /// The key came from DreamFactory (until it is rolled).
+    pub legacy_key: bool,
     pub created_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     /// When the previous key stops working, while it still does.
@@ -80,6 +82,7 @@ impl EditInfo {
         EditInfo {
             id: app.id,
             key_prefix: app.key_prefix.clone(),
+            legacy_key: app.legacy_key,
             created_at: app.created_at,
             last_used_at: app.last_used_at,
             previous_until: app.previous_key_until(now),
