@@ -85,6 +85,10 @@ each_backend!(the_dashboard_says_how_keys_are_used, |db| async move {
     )
     .await;
     let page = text;
+    assert!(
+        page.body.contains("<title>Dashboard · keyward</title>"),
+        "the page's title is its name alone"
+    );
     let text = text_of(&page.body);
     for said in [
         "Busy app — 6 requests",
