@@ -22,7 +22,7 @@ const FEATURES: &[&str] = &[
     "verify",
 ];
 /// The top floor, which puts the features together.
-const TOP: &[&str] = &["api_docs", "cli", "startup"];
+const TOP: &[&str] = &["api_docs", "cli", "startup", "system_api"];
 
 /// Module path (`apps::pages::edit`) → source file, for every non-test module.
 fn modules() -> BTreeMap<String, PathBuf> {
