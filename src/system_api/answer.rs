@@ -95,6 +95,14 @@ pub fn path_id(raw: &str) -> Result<i32, DfError> {
     crate::http::parse_id(raw).ok_or_else(|| DfError::not_found(raw))
 }
 
+/// A verb a resource does not take, in DreamFactory's shape.
+pub async fn no_such_method(req: HttpRequest) -> Answer {
+    Err(DfError::new(
+        405,
+        format!("{} does not take {}.", req.path(), req.method()),
+    ))
+}
+
 /// What the system API answers at an address it does not have.
 pub async fn no_such_resource(req: HttpRequest) -> Answer {
     Err(DfError::new(

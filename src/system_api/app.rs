@@ -172,7 +172,7 @@ pub async fn update_many(
     clock: web::Data<SharedClock>,
 ) -> Answer {
     let job = Job::new(&req, &caller, &clock);
-    let targets = batch::targets(&job.raw, &body, true)?;
+    let targets = batch::targets(&job.raw, APP_FIELDS, &body, true)?;
     let outcomes = run(&pool, move |conn| {
         batch::run(conn, targets, job.on_failure(), |conn, (id, record)| {
             Write(&job).update(conn, id?, &record)
@@ -211,7 +211,7 @@ pub async fn delete_many(
     clock: web::Data<SharedClock>,
 ) -> Answer {
     let job = Job::new(&req, &caller, &clock);
-    let targets = batch::targets(&job.raw, &body, false)?;
+    let targets = batch::targets(&job.raw, APP_FIELDS, &body, false)?;
     let outcomes = run(&pool, move |conn| {
         batch::run(conn, targets, job.on_failure(), |conn, (id, _)| {
             Write(&job).delete(conn, id?)

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::answer::params;
 use super::domain::error::{DfError, OnFailure, Outcome};
+use super::domain::filter::Fields;
 use super::domain::params::{RawParams, Wanted};
 use super::domain::records::{Record, record_id, records};
 use crate::api::ApiCaller;
@@ -46,7 +47,21 @@ pub type Target = (Result<i32, DfError>, Record);
 
 /// What a PATCH or DELETE without an id in its path names: `ids=` (each
 /// given the body's one record), or the body's records by their own ids.
-pub fn targets(raw: &RawParams, body: &[u8], needs_body: bool) -> Result<Vec<Target>, DfError> {
+pub fn targets(
+    raw: &RawParams,
+    fields: Fields,
+    body: &[u8],
+    needs_body: bool,
+) -> Result<Vec<Target>, DfError> {
+    // DreamFactory also changes the records a filter finds; keyward changes
+    // records it is told by id only (a bad filter is refused as in a list).
+    if raw.has_filter() {
+        raw.list(fields)?;
+        return Err(DfError::bad_request(
+            "keyward's system API changes and deletes records by id only: name them with ids= \
+             or with an id in each record, not with a filter.",
+        ));
+    }
     if let Some(ids) = raw.ids()? {
         let record = if needs_body {
             records(body)?.into_iter().next().unwrap_or_default()

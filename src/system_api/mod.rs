@@ -21,16 +21,19 @@ pub mod session;
 
 use actix_web::web;
 
-/// The routes below `/api/v2/system`. PUT is PATCH, as in DreamFactory.
+/// The routes below `/api/v2/system`. PUT is PATCH, as in DreamFactory. A
+/// verb a resource does not take is a 405 in DreamFactory's shape.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    let resource =
+        |path: &str| web::resource(path).default_service(web::to(answer::no_such_method));
     cfg.service(
-        web::resource("/admin/session")
+        resource("/admin/session")
             .route(web::post().to(session::sign_in))
             .route(web::get().to(session::get))
             .route(web::delete().to(session::sign_out)),
     )
     .service(
-        web::resource("/app")
+        resource("/app")
             .route(web::get().to(app::list))
             .route(web::post().to(app::create))
             .route(web::patch().to(app::update_many))
@@ -38,14 +41,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(app::delete_many)),
     )
     .service(
-        web::resource("/app/{id}")
+        resource("/app/{id}")
             .route(web::get().to(app::get))
             .route(web::patch().to(app::update))
             .route(web::put().to(app::update))
             .route(web::delete().to(app::delete)),
     )
     .service(
-        web::resource("/role")
+        resource("/role")
             .route(web::get().to(role::list))
             .route(web::post().to(role::create))
             .route(web::patch().to(role::update_many))
@@ -53,7 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(role::delete_many)),
     )
     .service(
-        web::resource("/role/{id}")
+        resource("/role/{id}")
             .route(web::get().to(role::get))
             .route(web::patch().to(role::update))
             .route(web::put().to(role::update))

@@ -218,7 +218,7 @@ pub async fn update_many(
     clock: web::Data<SharedClock>,
 ) -> Answer {
     let job = Job::new(&req, &caller, &clock);
-    let targets = batch::targets(&job.raw, &body, true)?;
+    let targets = batch::targets(&job.raw, ROLE_FIELDS, &body, true)?;
     let outcomes = run(&pool, move |conn| {
         batch::run(conn, targets, job.on_failure(), |conn, (id, record)| {
             update_one(conn, id?, &record, &job)
@@ -255,7 +255,7 @@ pub async fn delete_many(
     clock: web::Data<SharedClock>,
 ) -> Answer {
     let job = Job::new(&req, &caller, &clock);
-    let targets = batch::targets(&job.raw, &body, false)?;
+    let targets = batch::targets(&job.raw, ROLE_FIELDS, &body, false)?;
     let outcomes = run(&pool, move |conn| {
         batch::run(conn, targets, job.on_failure(), |conn, (id, _)| {
             delete_one(conn, id?, &job)

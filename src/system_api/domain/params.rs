@@ -92,6 +92,11 @@ impl RawParams {
         raw
     }
 
+    /// Whether a filter was given (even an empty one).
+    pub fn has_filter(&self) -> bool {
+        self.filter.is_some()
+    }
+
     /// `fields`; `default` when not given.
     pub fn wanted(&self, default: Wanted) -> Wanted {
         self.fields.as_deref().map_or(default, Wanted::parse)
