@@ -2,8 +2,10 @@
 //! (`DfError` as a response, and keyward's own errors turned into one), the
 //! raw query parameters, and database work whose errors answer so.
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::future::LocalBoxFuture;
 use serde_json::{Value, json};
 
 use super::domain::error::DfError;
@@ -52,6 +54,31 @@ impl From<AppError> for DfError {
 impl From<diesel::result::Error> for DfError {
     fn from(error: diesel::result::Error) -> Self {
         AppError::from(error).into()
+    }
+}
+
+/// A request body, read whole; one too large or cut off is refused in
+/// DreamFactory's shape (its JSON is read per resource, see
+/// `domain::records`).
+pub struct Body(pub web::Bytes);
+
+impl FromRequest for Body {
+    type Error = DfError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            bytes.await.map(Body).map_err(|error| {
+                let status = error.as_response_error().status_code();
+                let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "The request body is too large."
+                } else {
+                    "The request body could not be read."
+                };
+                DfError::new(status.as_u16(), message)
+            })
+        })
     }
 }
 

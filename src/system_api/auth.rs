@@ -50,20 +50,11 @@ pub async fn live_session(req: &HttpRequest) -> Result<Option<SessionAdmin>, DfE
         req.app_data::<web::Data<DbPool>>(),
         req.app_data::<web::Data<SharedClock>>(),
     ) else {
-        return Err(anyhow::anyhow!("the system API is missing its app data").into_df());
+        let missing = anyhow::anyhow!("the system API is missing its app data");
+        return Err(crate::error::AppError::from(missing).into());
     };
     let (hash, now) = (token.hash(), clock.now());
     Ok(db::run(pool, move |conn| sessions::find_live(conn, &hash, now)).await??)
-}
-
-trait IntoDf {
-    fn into_df(self) -> DfError;
-}
-
-impl IntoDf for anyhow::Error {
-    fn into_df(self) -> DfError {
-        crate::error::AppError::from(self).into()
-    }
 }
 
 /// `POST` with `X-HTTP-METHOD: GET|PUT|PATCH|DELETE` runs as that verb (the

@@ -7,7 +7,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::answer::{self, Answer, ok, params, path_id, run};
+use super::answer::{self, Answer, Body, ok, params, path_id, run};
 use super::batch::{self, Job};
 use super::domain::error::{BatchVerb, DfError, batch_answer};
 use super::domain::params::{ListParams, RawParams, Wanted};
@@ -194,11 +194,11 @@ fn delete_one(conn: &mut DbConn, id: i32, job: &Job) -> Result<Value, DfError> {
 pub async fn create(
     req: HttpRequest,
     caller: ApiCaller,
-    body: web::Bytes,
+    body: Body,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
 ) -> Answer {
-    let records = records(&body)?;
+    let records = records(&body.0)?;
     let job = Job::new(&req, &caller, &clock);
     let outcomes = run(&pool, move |conn| {
         batch::run(conn, records, job.on_failure(), |conn, record| {
@@ -213,12 +213,12 @@ pub async fn create(
 pub async fn update_many(
     req: HttpRequest,
     caller: ApiCaller,
-    body: web::Bytes,
+    body: Body,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
 ) -> Answer {
     let job = Job::new(&req, &caller, &clock);
-    let targets = batch::targets(&job.raw, ROLE_FIELDS, &body, true)?;
+    let targets = batch::targets(&job.raw, ROLE_FIELDS, &body.0, true)?;
     let outcomes = run(&pool, move |conn| {
         batch::run(conn, targets, job.on_failure(), |conn, (id, record)| {
             update_one(conn, id?, &record, &job)
@@ -234,12 +234,12 @@ pub async fn update(
     req: HttpRequest,
     caller: ApiCaller,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
 ) -> Answer {
     let id = path_id(&path)?;
-    let record = records(&body)?.into_iter().next().unwrap_or_default();
+    let record = records(&body.0)?.into_iter().next().unwrap_or_default();
     let job = Job::new(&req, &caller, &clock);
     Ok(ok(&run(&pool, move |conn| {
         update_one(conn, id, &record, &job)
@@ -250,12 +250,12 @@ pub async fn update(
 pub async fn delete_many(
     req: HttpRequest,
     caller: ApiCaller,
-    body: web::Bytes,
+    body: Body,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
 ) -> Answer {
     let job = Job::new(&req, &caller, &clock);
-    let targets = batch::targets(&job.raw, ROLE_FIELDS, &body, false)?;
+    let targets = batch::targets(&job.raw, ROLE_FIELDS, &body.0, false)?;
     let outcomes = run(&pool, move |conn| {
         batch::run(conn, targets, job.on_failure(), |conn, (id, _)| {
             delete_one(conn, id?, &job)

@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::answer::{Answer, ok, run};
+use super::answer::{Answer, Body, ok, run};
 use super::auth::{live_session, presented_token};
 use super::domain::error::DfError;
 use super::domain::session::{SessionToken, session_json};
@@ -23,11 +23,11 @@ fn host(req: &HttpRequest) -> String {
 /// Signs in: DreamFactory's session object, with its token (shown only here).
 pub async fn sign_in(
     req: HttpRequest,
-    body: web::Bytes,
+    body: Body,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
 ) -> Answer {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(&body.0).unwrap_or(Value::Null);
     let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default();
     let (email, password) = (field("email").to_owned(), field("password").to_owned());
     if email.trim().is_empty() {

@@ -2,5 +2,6 @@
 //! (`list`) and its sessions (`sessions`). Writes to apps and roles go
 //! through those features' own queries.
 
+pub mod conditions;
 pub mod list;
 pub mod sessions;

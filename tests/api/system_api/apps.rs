@@ -1,15 +1,14 @@
 //! Apps through DreamFactory's system API, on SQLite and PostgreSQL: the
 //! list with each query parameter and alias; created in batches (201, the
-//! key in that answer only, reads showing only its prefix); batch failures
-//! with and without `rollback` and `continue`; PATCH by id and ids and by
-//! the records' own ids, PUT as PATCH; DELETE by id and ids; `X-HTTP-METHOD`
-//! tunnelling; the audit log naming the session.
+//! key in that answer only, reads showing only its prefix); PATCH by id and
+//! ids and by the records' own ids, PUT as PATCH; DELETE by id and ids;
+//! `X-HTTP-METHOD` tunnelling; the audit log naming the session.
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::{Df, app_names, expect, expect_error, ids};
-use crate::harness::{ADMIN_EMAIL, StatusCode};
+use crate::harness::{ADMIN_EMAIL, StatusCode, api_client as df_client};
 
 /// Creates apps by name in one POST; returns their ids and keys.
 async fn create(df: &Df, names: &[&str]) -> Vec<(i64, String)> {
@@ -218,114 +217,21 @@ storage_test!(created_keys_are_shown_once, |app| async move {
         StatusCode::BAD_REQUEST,
     );
     assert!(context.get("url").is_some(), "{context}");
+    let huge = json!({"resource": [{"name": "big", "description": "x".repeat(70_000)}]});
+    let (message, _) = expect_error(&df.post("/app", &huge).await, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(message, "The request body is too large.");
+    let (message, _) = expect_error(
+        &df.send(df_client().post(df.url("/app")).body("{not json"))
+            .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(message.contains("not valid JSON"), "{message}");
     for empty in [json!({}), json!([]), json!({"resource": []})] {
         let (message, _) = expect_error(&df.post("/app", &empty).await, StatusCode::BAD_REQUEST);
         assert_eq!(message, "No record(s) detected in request.");
     }
     assert_eq!(app_names(&app), ["bare array"]);
 });
-
-/// The batch error's failed indexes and per-record results.
-fn batch_error(answer: &crate::harness::TestResponse, verb: &str) -> (Value, Value) {
-    let body = expect(answer, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"]["code"], 1000, "{body}");
-    assert_eq!(
-        body["error"]["message"],
-        format!("Batch Error: Not all requested records could be {verb}.")
-    );
-    (
-        body["error"]["context"]["error"].clone(),
-        body["error"]["context"]["resource"].clone(),
-    )
-}
-
-storage_test!(
-    batch_failures_stop_continue_or_roll_back,
-    |app| async move {
-        let df = Df::for_app(&app).await;
-        let batch = |prefix: &str| {
-            json!({"resource": [
-        {"name": format!("{prefix}-1")}, {"name": ""}, {"name": format!("{prefix}-3")}]})
-        };
-
-        // DreamFactory's default: what came before stays, the batch stops.
-        let (failed, resource) = batch_error(&df.post("/app", &batch("stop")).await, "created");
-        assert_eq!(failed, json!([1]));
-        assert!(
-            resource[0]["id"].is_i64() && resource[0]["api_key"].is_string(),
-            "{resource}"
-        );
-        assert_eq!(resource[1]["code"], 400);
-        assert!(resource[1]["context"]["name"].is_array(), "{resource}");
-        assert_eq!(resource.as_array().unwrap().len(), 2);
-        assert_eq!(app_names(&app), ["stop-1"]);
-
-        let (failed, resource) = batch_error(
-            &df.post("/app?continue=true", &batch("go")).await,
-            "created",
-        );
-        assert_eq!(failed, json!([1]));
-        assert!(resource[2]["id"].is_i64());
-        assert_eq!(app_names(&app), ["go-1", "go-3", "stop-1"]);
-
-        let (failed, resource) = batch_error(
-            &df.post("/app?rollback=true", &batch("undo")).await,
-            "created",
-        );
-        assert_eq!(failed, json!([1]));
-        assert!(
-            resource[0]["message"]
-                .as_str()
-                .unwrap()
-                .contains("rolled back"),
-            "{resource}"
-        );
-        assert_eq!(app_names(&app), ["go-1", "go-3", "stop-1"]);
-        // A name taken within the batch rolls back as well.
-        let dupes = json!({"resource": [{"name": "twin"}, {"name": "twin"}]});
-        let (failed, resource) =
-            batch_error(&df.post("/app?rollback=true", &dupes).await, "created");
-        assert_eq!(failed, json!([1]));
-        assert!(
-            resource[1]["context"]["name"][0]
-                .as_str()
-                .unwrap()
-                .contains("already exists")
-        );
-        assert_eq!(app_names(&app), ["go-1", "go-3", "stop-1"]);
-
-        // Updates and deletes fail per record the same way.
-        let id = |name: &str| {
-            app.stored_apps()
-                .into_iter()
-                .find(|a| a.name == name)
-                .unwrap()
-                .id
-        };
-        let (a, b) = (id("go-1"), id("go-3"));
-        let (failed, resource) = batch_error(
-            &df.patch(
-                &format!("/app?ids={a},999999,{b}&continue=true"),
-                &json!({"description": "both"}),
-            )
-            .await,
-            "updated",
-        );
-        assert_eq!(failed, json!([1]));
-        assert_eq!(
-            resource[1]["message"],
-            "Record with identifier '999999' not found."
-        );
-        assert_eq!(app.stored_app(b).description, "both");
-        let (failed, _) = batch_error(
-            &df.delete(&format!("/app?ids={a},999999,{b}&rollback=true"))
-                .await,
-            "deleted",
-        );
-        assert_eq!(failed, json!([1]));
-        assert_eq!(app_names(&app), ["go-1", "go-3", "stop-1"]);
-    }
-);
 
 storage_test!(patch_put_delete_and_tunnelling, |app| async move {
     let df = Df::for_app(&app).await;

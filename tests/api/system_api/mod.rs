@@ -1,11 +1,12 @@
 //! DreamFactory's system API (`/api/v2/system/…`), on SQLite and PostgreSQL,
 //! as DreamFactory scripts call it: signing in and out and every refusal
-//! (`session`), apps listed, created, changed and deleted in batches
-//! (`apps`), filters that try to be SQL (`filters`), roles with their rules
+//! (`session`), apps listed, created, changed and deleted (`apps`), batches
+//! that fail part-way (`batches`), filters that try to be SQL (`filters`), roles with their rules
 //! and services (`roles`), and a DreamFactory-style Python script run
 //! unchanged against a real keyward (`script`).
 
 mod apps;
+mod batches;
 mod filters;
 mod roles;
 mod script;
