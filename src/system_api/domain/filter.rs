@@ -410,7 +410,8 @@ pub fn parse(input: &str, fields: Fields) -> Result<Option<Filter>, FilterError>
     if input.trim().is_empty() {
         return Ok(None);
     }
-    if input.chars().count() > MAX_CHARS {
+    // PostgreSQL cannot hold a NUL in text, not even to compare with.
+    if input.chars().count() > MAX_CHARS || input.contains('\0') {
         return Err(FilterError::Unparsable);
     }
     let tokens = tokens(input)?;

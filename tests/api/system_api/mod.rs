@@ -8,6 +8,7 @@
 mod apps;
 mod batches;
 mod filters;
+mod hostile;
 mod roles;
 mod script;
 mod session;

@@ -147,6 +147,7 @@ fn anything_else_is_refused_in_dreamfactorys_words() {
         "name = 'a' and id = 1",
         "id = 1.5",
         "id = --1",
+        "name = 'a\u{0}b'",
     ];
     for input in unparsable {
         assert_eq!(
