@@ -15,61 +15,61 @@ pub mod auth;
 pub mod batch;
 pub mod domain;
 pub mod queries;
+pub mod resource;
 pub mod role;
 pub mod service;
 pub mod session;
 
 use actix_web::web;
 
-/// The routes below `/api/v2/system`. PUT is PATCH, as in DreamFactory. A
-/// verb a resource does not take is a 405 in DreamFactory's shape.
+use self::app::Apps;
+use self::resource::{Writable, create, delete, delete_many, get, list, update, update_many};
+use self::role::Roles;
+use self::service::Services;
+
+/// A resource that does not take a verb answers 405 in DreamFactory's shape.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(answer::no_such_method))
+}
+
+/// `path` and `path/{id}` of a resource that is written too. PUT is PATCH,
+/// as in DreamFactory.
+fn writable<R: Writable>(cfg: &mut web::ServiceConfig, path: &str) {
+    cfg.service(
+        resource(path)
+            .route(web::get().to(list::<R>))
+            .route(web::post().to(create::<R>))
+            .route(web::patch().to(update_many::<R>))
+            .route(web::put().to(update_many::<R>))
+            .route(web::delete().to(delete_many::<R>)),
+    )
+    .service(
+        resource(&format!("{path}/{{id}}"))
+            .route(web::get().to(get::<R>))
+            .route(web::patch().to(update::<R>))
+            .route(web::put().to(update::<R>))
+            .route(web::delete().to(delete::<R>)),
+    );
+}
+
+/// The routes below `/api/v2/system`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let resource =
-        |path: &str| web::resource(path).default_service(web::to(answer::no_such_method));
     cfg.service(
         resource("/admin/session")
             .route(web::post().to(session::sign_in))
             .route(web::get().to(session::get))
             .route(web::delete().to(session::sign_out)),
-    )
-    .service(
-        resource("/app")
-            .route(web::get().to(app::list))
-            .route(web::post().to(app::create))
-            .route(web::patch().to(app::update_many))
-            .route(web::put().to(app::update_many))
-            .route(web::delete().to(app::delete_many)),
-    )
-    .service(
-        resource("/app/{id}")
-            .route(web::get().to(app::get))
-            .route(web::patch().to(app::update))
-            .route(web::put().to(app::update))
-            .route(web::delete().to(app::delete)),
-    )
-    .service(
-        resource("/role")
-            .route(web::get().to(role::list))
-            .route(web::post().to(role::create))
-            .route(web::patch().to(role::update_many))
-            .route(web::put().to(role::update_many))
-            .route(web::delete().to(role::delete_many)),
-    )
-    .service(
-        resource("/role/{id}")
-            .route(web::get().to(role::get))
-            .route(web::patch().to(role::update))
-            .route(web::put().to(role::update))
-            .route(web::delete().to(role::delete)),
-    )
-    .service(
+    );
+    writable::<Apps>(cfg, "/app");
+    writable::<Roles>(cfg, "/role");
+    cfg.service(
         web::resource("/service")
-            .route(web::get().to(service::list))
+            .route(web::get().to(list::<Services>))
             .default_service(web::to(service::read_only)),
     )
     .service(
         web::resource("/service/{id}")
-            .route(web::get().to(service::get))
+            .route(web::get().to(get::<Services>))
             .default_service(web::to(service::read_only)),
     );
 }

@@ -4,97 +4,66 @@
 //! feature's own form parsing and queries, with their audit events and the
 //! changes that make cached grants stale.
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::answer::{self, Answer, Body, ok, params, path_id, run};
-use super::batch::{self, Job};
-use super::domain::error::{BatchVerb, DfError, batch_answer};
+use super::answer;
+use super::batch::Job;
+use super::domain::error::DfError;
+use super::domain::filter::Fields;
 use super::domain::params::{ListParams, RawParams, Wanted};
 use super::domain::records::{
-    Record, RuleChange, field_errors, records, role_onto_form, rule_changes, rule_column, rule_form,
+    Record, RuleChange, field_errors, role_onto_form, rule_changes, rule_column, rule_form,
 };
 use super::domain::shapes::{ROLE_FIELDS, only, rule_json};
 use super::queries::list;
-use crate::api::ApiCaller;
-use crate::clock::SharedClock;
-use crate::db::{DbConn, DbPool};
+use super::resource::{Resource, Writable};
+use crate::db::DbConn;
 use crate::roles::domain::{NAME_TAKEN, NewRole, RoleForm};
 use crate::roles::queries::{self as role_queries, InsertError};
 
 const RULES: &str = "role_service_access_by_role_id";
 
-fn read(
-    conn: &mut DbConn,
-    params: &ListParams,
-    raw: &RawParams,
-    wanted: &Wanted,
-) -> Result<(Vec<Value>, Option<i64>), DfError> {
-    let listed = list::roles(conn, params).map_err(answer::listed)?;
-    let with_rules = raw.related(RULES);
-    let rules = if with_rules {
-        let ids: Vec<i32> = listed.records.iter().map(|r| r.id).collect();
-        list::rules_of(conn, &ids)?
-    } else {
-        vec![]
-    };
-    let records = listed
-        .records
-        .iter()
-        .map(|role| {
-            let mut record = role.json();
-            if with_rules {
-                let of_role = rules
-                    .iter()
-                    .filter(|rule| rule.1 == role.id)
-                    .map(|(id, role_id, service_id, component, verbs)| {
-                        rule_json(*id, *role_id, *service_id, component, *verbs)
-                    })
-                    .collect();
-                record.insert(RULES.into(), Value::Array(of_role));
-            }
-            only(record, wanted, &[RULES])
-        })
-        .collect();
-    Ok((records, listed.count))
-}
+/// The `role` resource.
+pub struct Roles;
 
-fn read_one(conn: &mut DbConn, id: i32, job: &Job) -> Result<Value, DfError> {
-    read_by_id(conn, id, &job.raw, &job.wanted)
-}
+impl Resource for Roles {
+    const FIELDS: Fields = ROLE_FIELDS;
 
-fn read_by_id(
-    conn: &mut DbConn,
-    id: i32,
-    raw: &RawParams,
-    wanted: &Wanted,
-) -> Result<Value, DfError> {
-    let (mut records, _) = read(conn, &ListParams::by_ids(vec![id]), raw, wanted)?;
-    records.pop().ok_or_else(|| DfError::not_found(id))
-}
-
-pub async fn list(req: HttpRequest, _caller: ApiCaller, pool: web::Data<DbPool>) -> Answer {
-    let raw = params(&req);
-    let list_params = raw.list(ROLE_FIELDS)?;
-    let wanted = raw.wanted(Wanted::All);
-    let count_only = list_params.count_only;
-    let (records, count) = run(&pool, move |conn| read(conn, &list_params, &raw, &wanted)).await?;
-    Ok(ok(&answer::list_body(records, count, count_only)))
-}
-
-pub async fn get(
-    req: HttpRequest,
-    _caller: ApiCaller,
-    path: web::Path<String>,
-    pool: web::Data<DbPool>,
-) -> Answer {
-    let id = path_id(&path)?;
-    let raw = params(&req);
-    let wanted = raw.wanted(Wanted::All);
-    Ok(ok(&run(&pool, move |conn| {
-        read_by_id(conn, id, &raw, &wanted)
-    })
-    .await?))
+    /// Each role's rules inline with `related=role_service_access_by_role_id`.
+    fn read(
+        conn: &mut DbConn,
+        params: &ListParams,
+        raw: &RawParams,
+        wanted: &Wanted,
+    ) -> Result<(Vec<Value>, Option<i64>), DfError> {
+        let listed = list::roles(conn, params).map_err(answer::listed)?;
+        let with_rules = raw.related(RULES);
+        let rules = if with_rules {
+            let ids: Vec<i32> = listed.records.iter().map(|r| r.id).collect();
+            list::rules_of(conn, &ids)?
+        } else {
+            vec![]
+        };
+        let records = listed
+            .records
+            .iter()
+            .map(|role| {
+                let mut record = role.json();
+                if with_rules {
+                    let of_role = rules
+                        .iter()
+                        .filter(|rule| rule.1 == role.id)
+                        .map(|(id, role_id, service_id, component, verbs)| {
+                            rule_json(*id, *role_id, *service_id, component, *verbs)
+                        })
+                        .collect();
+                    record.insert(RULES.into(), Value::Array(of_role));
+                }
+                only(record, wanted, &[RULES])
+            })
+            .collect();
+        Ok((records, listed.count))
+    }
 }
 
 fn refused(error: InsertError) -> DfError {
@@ -153,130 +122,44 @@ fn apply_rules(conn: &mut DbConn, role_id: i32, record: &Record, job: &Job) -> R
     Ok(())
 }
 
-fn create_one(conn: &mut DbConn, record: &Record, job: &Job) -> Result<Value, DfError> {
-    let mut form = RoleForm::new_role();
-    role_onto_form(record, &mut form)?;
-    let role = parse(&form)?;
-    crate::db::write(conn, |conn| {
-        let id = role_queries::insert(conn, &role, &job.actor, job.now).map_err(refused)?;
-        apply_rules(conn, id, record, job)?;
-        read_one(conn, id, job)
-    })
-}
-
-fn update_one(conn: &mut DbConn, id: i32, record: &Record, job: &Job) -> Result<Value, DfError> {
-    crate::db::write(conn, |conn| {
-        let stored = role_queries::find(conn, id)?.ok_or_else(|| DfError::not_found(id))?;
-        let mut form = RoleForm {
-            name: stored.name.clone(),
-            description: stored.description.clone(),
-            is_active: stored.is_active.then(|| "true".into()),
-            rate_limits: stored.rate_limits().form_text(),
-        };
+/// Each record in one transaction with its rules (a savepoint inside a
+/// rolled-back batch's): a rule refused undoes the record's other changes.
+impl Writable for Roles {
+    fn create(conn: &mut DbConn, record: &Record, job: &Job) -> Result<Value, DfError> {
+        let mut form = RoleForm::new_role();
         role_onto_form(record, &mut form)?;
         let role = parse(&form)?;
-        if !role_queries::update(conn, id, &role, &job.actor, job.now).map_err(refused)? {
+        crate::db::write(conn, |conn| {
+            let id = role_queries::insert(conn, &role, &job.actor, job.now).map_err(refused)?;
+            apply_rules(conn, id, record, job)?;
+            Self::read_one(conn, id, &job.raw, &job.wanted)
+        })
+    }
+
+    fn update(conn: &mut DbConn, id: i32, record: &Record, job: &Job) -> Result<Value, DfError> {
+        crate::db::write(conn, |conn| {
+            let stored = role_queries::find(conn, id)?.ok_or_else(|| DfError::not_found(id))?;
+            let mut form = RoleForm {
+                name: stored.name.clone(),
+                description: stored.description.clone(),
+                is_active: stored.is_active.then(|| "true".into()),
+                rate_limits: stored.rate_limits().form_text(),
+            };
+            role_onto_form(record, &mut form)?;
+            let role = parse(&form)?;
+            if !role_queries::update(conn, id, &role, &job.actor, job.now).map_err(refused)? {
+                return Err(DfError::not_found(id));
+            }
+            apply_rules(conn, id, record, job)?;
+            Self::read_one(conn, id, &job.raw, &job.wanted)
+        })
+    }
+
+    fn delete(conn: &mut DbConn, id: i32, job: &Job) -> Result<Value, DfError> {
+        let answer = Self::read_one(conn, id, &job.raw, &job.wanted)?;
+        if !role_queries::delete(conn, id, &job.actor, job.now)? {
             return Err(DfError::not_found(id));
         }
-        apply_rules(conn, id, record, job)?;
-        read_one(conn, id, job)
-    })
-}
-
-fn delete_one(conn: &mut DbConn, id: i32, job: &Job) -> Result<Value, DfError> {
-    let answer = read_one(conn, id, job)?;
-    if !role_queries::delete(conn, id, &job.actor, job.now)? {
-        return Err(DfError::not_found(id));
+        Ok(answer)
     }
-    Ok(answer)
-}
-
-pub async fn create(
-    req: HttpRequest,
-    caller: ApiCaller,
-    body: Body,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Answer {
-    let records = records(&body.0)?;
-    let job = Job::new(&req, &caller, &clock);
-    let outcomes = run(&pool, move |conn| {
-        batch::run(conn, records, job.on_failure(), |conn, record| {
-            create_one(conn, &record, &job)
-        })
-    })
-    .await?;
-    let resource = batch_answer(BatchVerb::Create, outcomes)?;
-    Ok(HttpResponse::Created().json(json!({"resource": resource})))
-}
-
-pub async fn update_many(
-    req: HttpRequest,
-    caller: ApiCaller,
-    body: Body,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Answer {
-    let job = Job::new(&req, &caller, &clock);
-    let targets = batch::targets(&job.raw, ROLE_FIELDS, &body.0, true)?;
-    let outcomes = run(&pool, move |conn| {
-        batch::run(conn, targets, job.on_failure(), |conn, (id, record)| {
-            update_one(conn, id?, &record, &job)
-        })
-    })
-    .await?;
-    Ok(ok(
-        &json!({"resource": batch_answer(BatchVerb::Update, outcomes)?}),
-    ))
-}
-
-pub async fn update(
-    req: HttpRequest,
-    caller: ApiCaller,
-    path: web::Path<String>,
-    body: Body,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Answer {
-    let id = path_id(&path)?;
-    let record = records(&body.0)?.into_iter().next().unwrap_or_default();
-    let job = Job::new(&req, &caller, &clock);
-    Ok(ok(&run(&pool, move |conn| {
-        update_one(conn, id, &record, &job)
-    })
-    .await?))
-}
-
-pub async fn delete_many(
-    req: HttpRequest,
-    caller: ApiCaller,
-    body: Body,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Answer {
-    let job = Job::new(&req, &caller, &clock);
-    let targets = batch::targets(&job.raw, ROLE_FIELDS, &body.0, false)?;
-    let outcomes = run(&pool, move |conn| {
-        batch::run(conn, targets, job.on_failure(), |conn, (id, _)| {
-            delete_one(conn, id?, &job)
-        })
-    })
-    .await?;
-    Ok(ok(
-        &json!({"resource": batch_answer(BatchVerb::Delete, outcomes)?}),
-    ))
-}
-
-pub async fn delete(
-    req: HttpRequest,
-    caller: ApiCaller,
-    path: web::Path<String>,
-    pool: web::Data<DbPool>,
-    clock: web::Data<SharedClock>,
-) -> Answer {
-    let id = path_id(&path)?;
-    let job = Job::new(&req, &caller, &clock);
-    Ok(ok(
-        &run(&pool, move |conn| delete_one(conn, id, &job)).await?
-    ))
 }
