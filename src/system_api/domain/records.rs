@@ -115,44 +115,27 @@ pub fn app_onto_form(
              (to change a key, roll it: POST /api/v1/apps/{id}/roll)",
         )]));
     }
-    let mut errors = FieldErrors::default();
-    let mut set = |name: &'static str, read: fn(&Value) -> Option<String>, target: &mut String| {
-        if let Some(value) = record.get(name) {
-            match read(value) {
-                Some(v) => *target = v,
-                None => errors.add(name, "This value has the wrong type"),
-            }
-        }
-    };
-    set("name", text, &mut form.name);
-    set("description", text, &mut form.description);
-    set(
+    let mut reader = Reader::new(record);
+    reader.set("name", text, &mut form.name);
+    reader.set("description", text, &mut form.description);
+    reader.set(
         "type",
         |v| int(v).map(|t| t.to_string()),
         &mut form.location,
     );
-    set("url", text, &mut form.url);
-    set("storage_service_id", id_field, &mut form.storage_service_id);
-    set("storage_container", text, &mut form.storage_container);
-    set("role_id", id_field, &mut form.role_id);
+    reader.set("url", text, &mut form.url);
+    reader.set("storage_service_id", id_field, &mut form.storage_service_id);
+    reader.set("storage_container", text, &mut form.storage_container);
+    reader.set("role_id", id_field, &mut form.role_id);
     // `path` is the launch path of a file-storage app and the path of one on
     // this web server, as in DreamFactory's one column.
     if form.location.trim() == "1" {
-        set("path", text, &mut form.launch_path);
+        reader.set("path", text, &mut form.launch_path);
     } else {
-        set("path", text, &mut form.web_path);
+        reader.set("path", text, &mut form.web_path);
     }
-    if let Some(value) = record.get("is_active") {
-        match flag(value) {
-            Some(active) => form.is_active = active.then(|| "true".into()),
-            None => errors.add("is_active", "Use true or false"),
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(field_errors(&errors, app_column))
-    }
+    reader.set_active(&mut form.is_active);
+    reader.done(app_column)
 }
 
 /// The DreamFactory column a field of the app form stands for.
@@ -176,29 +159,53 @@ pub fn field_errors(errors: &FieldErrors, column: fn(&str) -> String) -> DfError
 
 /// Reads DreamFactory's role columns onto `form`.
 pub fn role_onto_form(record: &Record, form: &mut RoleForm) -> Result<(), DfError> {
-    let mut errors = FieldErrors::default();
-    if let Some(value) = record.get("name") {
-        match text(value) {
-            Some(name) => form.name = name,
-            None => errors.add("name", "This value has the wrong type"),
+    let mut reader = Reader::new(record);
+    reader.set("name", text, &mut form.name);
+    reader.set("description", text, &mut form.description);
+    reader.set_active(&mut form.is_active);
+    reader.done(str::to_owned)
+}
+
+/// Reads a record's columns onto a form's fields, noting each of the wrong type.
+struct Reader<'r> {
+    record: &'r Record,
+    errors: FieldErrors,
+}
+
+impl<'r> Reader<'r> {
+    fn new(record: &'r Record) -> Self {
+        Reader {
+            record,
+            errors: FieldErrors::default(),
         }
     }
-    if let Some(value) = record.get("description") {
-        match text(value) {
-            Some(description) => form.description = description,
-            None => errors.add("description", "This value has the wrong type"),
+
+    /// `name`, when the record has it, through `read` into `target`.
+    fn set(&mut self, name: &'static str, read: fn(&Value) -> Option<String>, target: &mut String) {
+        if let Some(value) = self.record.get(name) {
+            match read(value) {
+                Some(v) => *target = v,
+                None => self.errors.add(name, "This value has the wrong type"),
+            }
         }
     }
-    if let Some(value) = record.get("is_active") {
-        match flag(value) {
-            Some(active) => form.is_active = active.then(|| "true".into()),
-            None => errors.add("is_active", "Use true or false"),
+
+    /// `is_active` as a checkbox field.
+    fn set_active(&mut self, target: &mut Option<String>) {
+        if let Some(value) = self.record.get("is_active") {
+            match flag(value) {
+                Some(active) => *target = active.then(|| "true".into()),
+                None => self.errors.add("is_active", "Use true or false"),
+            }
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(field_errors(&errors, str::to_owned))
+
+    fn done(self, column: fn(&str) -> String) -> Result<(), DfError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(field_errors(&self.errors, column))
+        }
     }
 }
 
