@@ -309,6 +309,16 @@ pub fn method_not_allowed<B>(
     res: actix_web::dev::ServiceResponse<B>,
     allowed: impl Fn(&str) -> Option<String>,
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    // A handler that answered 405 itself, in JSON, said what it meant.
+    let answered = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if answered {
+        return Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+            res.map_into_left_body(),
+        ));
+    }
     let (req, _) = res.into_parts();
     let error = if req.path().starts_with("/api/") {
         AppError::MethodNotAllowed.for_api()

@@ -25,9 +25,10 @@
 //!   `reveal` (showing a new secret once) and `api` (what every management
 //!   API handler shares).
 //! - **The top**: `startup` (the server, and the routing that decides what
-//!   is public), `cli`, and `api_docs` (the OpenAPI document and the API
-//!   reference page, which list every feature's API), which put the
-//!   features together.
+//!   is public), `cli`, `api_docs` (the OpenAPI document and the API
+//!   reference page, which list every feature's API) and `system_api`
+//!   (DreamFactory's `/api/v2/system/…` over apps, roles, services and the
+//!   admins' sign-in), which put the features together.
 
 pub mod admins;
 pub mod api;
@@ -59,6 +60,7 @@ pub mod services;
 pub mod session;
 pub mod startup;
 pub mod static_files;
+pub mod system_api;
 pub mod templates;
 pub mod text;
 pub mod usage;

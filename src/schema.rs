@@ -149,6 +149,19 @@ diesel::table! {
 diesel::joinable!(admin_tokens -> admins (admin_id));
 
 diesel::table! {
+    api_sessions (id) {
+        id -> Integer,
+        admin_id -> Integer,
+        token_hash -> Text,
+        token_prefix -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_sessions -> admins (admin_id));
+
+diesel::table! {
     login_throttle (subject) {
         subject -> Text,
         failures -> Integer,
@@ -211,6 +224,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     login_throttle,
     admin_tokens,
+    api_sessions,
     limit_counters,
     usage_counts,
     webhook_deliveries

@@ -192,6 +192,7 @@ impl Application {
                 .configure(crate::verify::routes)
                 .configure(crate::api_docs::public_routes)
                 .service(management_api())
+                .service(system_api())
                 .route(
                     "/static/{file:.*}",
                     web::get().to(crate::static_files::serve),
@@ -312,6 +313,24 @@ fn management_api() -> actix_web::Scope<
         .configure(crate::admins::api_routes)
         .configure(crate::audit::api_routes)
         .default_service(web::to(crate::api::no_such_endpoint))
+}
+
+/// DreamFactory's system API, `/api/v2/system/…`: behind its own wall
+/// (session or admin API tokens, never a cookie), every error in
+/// DreamFactory's shape.
+fn system_api() -> actix_web::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope("/api/v2/system")
+        .wrap(from_fn(crate::system_api::auth::wall))
+        .configure(crate::system_api::routes)
+        .default_service(web::to(crate::system_api::answer::no_such_resource))
 }
 
 /// The console opens on the dashboard.

@@ -22,8 +22,8 @@ const FEATURES: &[&str] = &[
     "verify",
 ];
 /// The top floor, which puts the features together (the DreamFactory import
-/// writes through every feature's queries).
-const TOP: &[&str] = &["api_docs", "cli", "import", "startup"];
+/// and system API write through several features' queries).
+const TOP: &[&str] = &["api_docs", "cli", "import", "startup", "system_api"];
 
 /// Module path (`apps::pages::edit`) → source file, for every non-test module.
 fn modules() -> BTreeMap<String, PathBuf> {

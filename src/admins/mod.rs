@@ -136,6 +136,16 @@ async fn api_caller(req: &ServiceRequest) -> Result<ApiCaller, AppError> {
                 .into(),
         ));
     };
+    token_caller(req, token).await
+}
+
+/// The caller a presented admin API token names, or why it names none (a
+/// 401 with a challenge): the management API's check, which DreamFactory's
+/// system API (`crate::system_api`) makes too.
+pub async fn token_caller(req: &ServiceRequest, token: &str) -> Result<ApiCaller, AppError> {
+    use actix_web::http::StatusCode;
+    let refused =
+        |message: String| AppError::api(StatusCode::UNAUTHORIZED, message).with_challenge();
     if token.starts_with(crate::apps::domain::key::PREFIX) {
         return Err(refused(
             "That is an app's API key; the management API takes an admin API token (kwa_…).".into(),

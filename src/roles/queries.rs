@@ -345,6 +345,58 @@ pub fn remove_rule(
     })
 }
 
+/// Changes a rule in place (its id stays), for DreamFactory's system API.
+/// `Ok(false)` when the role has no such rule; a service that does not exist
+/// is a foreign key violation.
+pub fn update_rule(
+    conn: &mut DbConn,
+    role_id: i32,
+    rule_id: i32,
+    rule: &Rule,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    crate::db::write(conn, |conn| {
+        changes::lock(conn)?;
+        let Some(before) = rule_text(conn, role_id, rule_id)? else {
+            return Ok(false);
+        };
+        diesel::update(
+            role_rules::table
+                .filter(role_rules::id.eq(rule_id))
+                .filter(role_rules::role_id.eq(role_id)),
+        )
+        .set((
+            role_rules::service_id.eq(rule.service_id),
+            role_rules::component.eq(rule.component.as_stored()),
+            role_rules::verbs.eq(rule.verbs.bits()),
+        ))
+        .execute(conn)?;
+        diesel::update(roles::table.find(role_id))
+            .set(roles::updated_at.eq(now))
+            .execute(conn)?;
+        changes::record(conn, &[Change::Role(role_id)])?;
+        let after = rule_text(conn, role_id, rule_id)?;
+        if let Some(role) = snapshot(conn, role_id)?
+            && after.as_ref() != Some(&before)
+        {
+            let event = Event {
+                kind: ObjectKind::Role,
+                object_id: role_id,
+                object_name: role.name,
+                action: Action::Updated,
+                changes: vec![FieldChange {
+                    field: "Rule".into(),
+                    before: Some(before),
+                    after,
+                }],
+            };
+            audit::record(conn, actor, now, &event)?;
+        }
+        Ok(true)
+    })
+}
+
 /// Every service, for the rule form's select.
 pub fn service_choices(conn: &mut DbConn) -> QueryResult<Vec<(i32, String, String)>> {
     services::table

@@ -25,5 +25,6 @@ mod ops;
 mod outage;
 mod proxies;
 mod roles;
+mod system_api;
 mod verify;
 mod webhooks;

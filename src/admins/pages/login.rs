@@ -68,6 +68,34 @@ pub struct LoginForm {
 
 const BAD_CREDENTIALS: &str = "Incorrect email or password.";
 
+/// The sign-in's check of an email and password, throttled per account and
+/// per client address: what this form and DreamFactory's session sign-in
+/// (`crate::system_api`) both ask, so both take the same passwords and
+/// share one lockout.
+pub async fn check_sign_in(
+    pool: &DbPool,
+    request: &HttpRequest,
+    email: &str,
+    password: String,
+    now: chrono::NaiveDateTime,
+) -> Result<Checked, AppError> {
+    let normalised = email.trim().to_lowercase();
+    let subjects = Subjects::new(&normalised, crate::proxy::client_ip(request));
+    // What cannot be an email (a NUL, say, which PostgreSQL refuses in a
+    // query) is no account: no look-up, the same failure as a wrong password.
+    let email_ok = Email::parse(&normalised).ok();
+    super::check_password(pool, subjects, now, password, move |conn| {
+        let admin = match &email_ok {
+            Some(email) => queries::find_by_email(conn, email.as_str())?,
+            None => None,
+        };
+        Ok(admin
+            .filter(|a| a.is_active)
+            .map(|a| (a.id, a.password_hash)))
+    })
+    .await
+}
+
 pub async fn submit(
     request: HttpRequest,
     form: web::Form<LoginForm>,
@@ -81,22 +109,8 @@ pub async fn submit(
         next,
     } = form.into_inner();
     let next = safe_next(next.as_deref());
-    let normalised = email.trim().to_lowercase();
-    let subjects = Subjects::new(&normalised, crate::proxy::client_ip(&request));
     let now = clock.now();
-    // What cannot be an email (a NUL, say, which PostgreSQL refuses in a
-    // query) is no account: no look-up, the same failure as a wrong password.
-    let email_ok = Email::parse(&normalised).ok();
-    let checked = super::check_password(&pool, subjects, now, password, move |conn| {
-        let admin = match &email_ok {
-            Some(email) => queries::find_by_email(conn, email.as_str())?,
-            None => None,
-        };
-        Ok(admin
-            .filter(|a| a.is_active)
-            .map(|a| (a.id, a.password_hash)))
-    })
-    .await?;
+    let checked = check_sign_in(&pool, &request, &email, password, now).await?;
     let (status, error, retry_after) = match checked {
         Checked::Right(admin_id) => {
             db::run(&pool, move |conn| {

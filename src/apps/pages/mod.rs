@@ -147,7 +147,7 @@ async fn form_page(
 }
 
 /// A refused write as form errors; other failures stay errors.
-pub(super) fn write_errors(error: InsertError) -> Result<FieldErrors, AppError> {
+pub fn write_errors(error: InsertError) -> Result<FieldErrors, AppError> {
     let mut errors = FieldErrors::default();
     match error {
         InsertError::NameTaken => {

@@ -32,7 +32,7 @@ const CASES: usize = 96;
 const SLOW_CASES: usize = 40;
 
 /// `count` values drawn from `strategy` (scaled by `PROPTEST_CASES`).
-fn draw<S: Strategy>(strategy: S, count: usize) -> Vec<S::Value> {
+pub(crate) fn draw<S: Strategy>(strategy: S, count: usize) -> Vec<S::Value> {
     let count = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse::<usize>().ok())
@@ -49,7 +49,7 @@ fn draw<S: Strategy>(strategy: S, count: usize) -> Vec<S::Value> {
 }
 
 /// What a hostile or careless client may type into any field.
-fn text() -> BoxedStrategy<String> {
+pub(crate) fn text() -> BoxedStrategy<String> {
     prop_oneof![
         3 => any::<String>(),
         3 => "\\PC{0,70}",
