@@ -14,7 +14,7 @@ use super::domain::records::{Record, app_column, app_onto_form, field_errors};
 use super::domain::shapes::{APP_FIELDS, only};
 use super::queries::list;
 use super::resource::{Resource, Writable};
-use crate::apps::domain::{ApiKey, AppForm, NewApp};
+use crate::apps::domain::{ApiKey, AppForm, LegacyKey, NewApp};
 use crate::apps::queries::{self as app_queries, write};
 use crate::db::DbConn;
 
@@ -70,20 +70,51 @@ fn refused(error: write::InsertError) -> DfError {
     }
 }
 
+/// A client's own key for a new app: DreamFactory's rule, 64 or more
+/// letters and digits.
+fn supplied_key(value: &Value) -> Result<LegacyKey, DfError> {
+    value
+        .as_str()
+        .and_then(|key| LegacyKey::parse(key.trim()))
+        .ok_or_else(|| {
+            DfError::invalid([(
+                "api_key".to_owned(),
+                "api_key must be 64 to 255 letters and digits; leave it out and keyward makes one",
+            )])
+        })
+}
+
 fn parse(form: &AppForm) -> Result<NewApp, DfError> {
     NewApp::parse(form).map_err(|errors| field_errors(&errors, app_column))
 }
 
 impl Writable for Apps {
-    /// A new app with a new key, which this answer alone holds.
+    /// A new app with a new key, which this answer alone holds; or, as
+    /// DreamFactory allows, with the client's own key of 64 or more letters
+    /// and digits, kept like an imported one (its SHA-256 only).
     fn create(conn: &mut DbConn, record: &Record, job: &Job) -> Result<Value, DfError> {
+        let mut record = record.clone();
+        let supplied = match record.remove("api_key") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(supplied_key(&value)?),
+        };
         let mut form = AppForm::new_app();
-        app_onto_form(record, &mut form, None)?;
+        app_onto_form(&record, &mut form, None)?;
         let app = parse(&form)?;
-        let key = ApiKey::generate();
-        let id = write::insert(conn, &app, &key, &job.actor, job.now).map_err(refused)?;
+        let (id, key) = match supplied {
+            Some(key) => {
+                let id =
+                    write::insert_legacy(conn, &app, &key, &job.actor, job.now).map_err(refused)?;
+                (id, key.expose().to_owned())
+            }
+            None => {
+                let key = ApiKey::generate();
+                let id = write::insert(conn, &app, &key, &job.actor, job.now).map_err(refused)?;
+                (id, key.expose().to_owned())
+            }
+        };
         let mut answer = Self::read_one(conn, id, &job.raw, &job.wanted)?;
-        answer["api_key"] = json!(key.expose());
+        answer["api_key"] = json!(key);
         Ok(answer)
     }
 

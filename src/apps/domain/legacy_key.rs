@@ -36,6 +36,12 @@ impl LegacyKey {
         shaped.then(|| LegacyKey(input.to_owned()))
     }
 
+    /// The whole key, for the one answer that hands it back (to the client
+    /// that supplied it) and for nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// Hex SHA-256 of the key: what the database stores and looks up.
     pub fn hash(&self) -> String {
         hex::encode(self.digest())

@@ -100,7 +100,8 @@ fn id_field(value: &Value) -> Option<String> {
 /// Reads DreamFactory's app columns onto `form` (a new app's blank form or a
 /// stored one's). `key_prefix` is the stored key's display prefix: reads
 /// answer it as `api_key`, so a record read and sent back may carry it;
-/// any other `api_key` is refused, as keyward makes every key itself.
+/// any other `api_key` is refused: a key changes by rolling it. (A new
+/// app's own `api_key` is taken before this, by the create.)
 pub fn app_onto_form(
     record: &Record,
     form: &mut AppForm,
@@ -143,6 +144,7 @@ pub fn app_column(form_field: &str) -> String {
     match form_field {
         "location" => "type",
         "launch_path" | "web_path" => "path",
+        "key" => "api_key",
         other => other,
     }
     .to_owned()

@@ -189,20 +189,49 @@ storage_test!(created_keys_are_shown_once, |app| async move {
         assert!(read.body.contains(&stored.key_prefix), "{path}");
     }
 
-    // A key from the client is refused for that record, with why.
-    let (message, context) = expect_error(
+    // A client may supply its own key, as DreamFactory lets it: 64 or more
+    // letters and digits, kept as its SHA-256, verifying at once.
+    let own = "OwnKey0123456789".repeat(4);
+    let body = expect(
         &df.post(
             "/app",
-            &json!({"resource": [{"name": "own key", "api_key": "a".repeat(64)}]}),
+            &json!({"resource": [{"name": "own key", "api_key": own}]}),
         )
         .await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::CREATED,
     );
-    assert!(message.contains("Validation"), "{message}");
-    assert!(
-        context["api_key"][0].as_str().unwrap().contains("roll"),
-        "{context}"
+    assert_eq!(body["resource"][0]["api_key"], own.as_str());
+    let own_id = body["resource"][0]["id"].as_i64().unwrap() as i32;
+    assert_eq!(
+        app.stored_app(own_id).key_hash,
+        keyward::apps::domain::LegacyKey::parse(&own)
+            .unwrap()
+            .hash()
     );
+    let verdict = app
+        .verify(&json!({"key": own, "service": "db", "component": "", "verb": "GET"}))
+        .await;
+    assert_eq!(verdict["app"]["name"], "own key", "{verdict}");
+    assert!(!df.get(&format!("/app/{own_id}")).await.body.contains(&own));
+    // Another app's key, or one of another shape, is refused for that record, with why.
+    for (key, says) in [
+        (own.clone(), "already has this key"),
+        ("a".repeat(63), "64 to 255 letters and digits"),
+    ] {
+        let (message, context) = expect_error(
+            &df.post(
+                "/app",
+                &json!({"resource": [{"name": "second own", "api_key": key}]}),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert!(message.contains("Validation"), "{message}");
+        assert!(
+            context["api_key"][0].as_str().unwrap().contains(says),
+            "{context}"
+        );
+    }
     let (_, context) = expect_error(
         &df.post("/app", &json!({"name": ""})).await,
         StatusCode::BAD_REQUEST,
@@ -230,7 +259,7 @@ storage_test!(created_keys_are_shown_once, |app| async move {
         let (message, _) = expect_error(&df.post("/app", &empty).await, StatusCode::BAD_REQUEST);
         assert_eq!(message, "No record(s) detected in request.");
     }
-    assert_eq!(app_names(&app), ["bare array"]);
+    assert_eq!(app_names(&app), ["bare array", "own key"]);
 });
 
 storage_test!(patch_put_delete_and_tunnelling, |app| async move {
