@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
-use crate::schema::sessions;
+use crate::schema::{api_sessions, sessions};
 use crate::session::TypedSession;
 
 type State = HashMap<String, String>;
@@ -108,10 +108,15 @@ fn signed_in_admin(state: &State) -> Option<i32> {
         .and_then(|value| serde_json::from_str(value).ok())
 }
 
-/// Ends every session of one administrator: run in the same transaction as the
-/// change that calls for it (deactivation, deletion, a new password).
+/// Ends every session of one administrator, in the console and in the
+/// DreamFactory system API (`api_sessions`): run in the same transaction as
+/// the change that calls for it (deactivation, deletion, a new password).
 pub fn delete_for_admin(conn: &mut DbConn, admin_id: i32) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::admin_id.eq(admin_id))).execute(conn)
+    let api = diesel::delete(api_sessions::table.filter(api_sessions::admin_id.eq(admin_id)))
+        .execute(conn)?;
+    let console =
+        diesel::delete(sessions::table.filter(sessions::admin_id.eq(admin_id))).execute(conn)?;
+    Ok(api + console)
 }
 
 /// Deletes sessions whose idle time ran out; run periodically.

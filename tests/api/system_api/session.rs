@@ -253,6 +253,30 @@ storage_test!(
     }
 );
 
+storage_test!(
+    a_password_change_ends_the_administrators_sessions_here_too,
+    |app| async move {
+        app.login_as_default_admin().await;
+        let script = sign_in(&app.address, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        expect(&script.get("/app").await, StatusCode::OK);
+        let new_password = "a brand new password";
+        let changed = app
+            .post_form(
+                "/account/password",
+                &[
+                    ("current_password", ADMIN_PASSWORD),
+                    ("new_password", new_password),
+                    ("new_password_confirm", new_password),
+                ],
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+        expect_error(&script.get("/app").await, StatusCode::UNAUTHORIZED);
+        let again = sign_in(&app.address, ADMIN_EMAIL, new_password).await;
+        expect(&again.get("/app").await, StatusCode::OK);
+    }
+);
+
 each_backend!(a_session_expires_after_a_day, |db| async move {
     expires(db).await
 });
