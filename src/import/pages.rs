@@ -161,7 +161,10 @@ async fn read_upload(mut multipart: Multipart) -> Result<Sent, AppError> {
         }
         let text = || String::from_utf8_lossy(&value).trim().to_owned();
         match name.as_str() {
-            "package" if !value.is_empty() => sent.file = Some((file_name, value)),
+            // The name is only shown back (escaped), and not at any length.
+            "package" if !value.is_empty() => {
+                sent.file = Some((file_name.chars().take(120).collect(), value))
+            }
             "password" => sent.password = String::from_utf8_lossy(&value).into_owned(),
             "update" => sent.form.update = !text().is_empty(),
             "keep_public_keys" => sent.form.keep_public_keys = !text().is_empty(),
