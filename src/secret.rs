@@ -6,6 +6,8 @@
 //! lets keyward refuse a mistyped or made-up one without a database look-up.
 //! Only the SHA-256 of a secret is stored.
 
+use std::marker::PhantomData;
+
 use sha2::{Digest, Sha256};
 
 pub const RANDOM_CHARS: usize = 43;
@@ -115,4 +117,69 @@ pub fn checksum(random: &str) -> String {
         value /= 62;
     }
     String::from_utf8_lossy(&digits).into_owned()
+}
+
+/// A kind of secret: its prefix, and the name its `Debug` shows.
+pub trait Kind {
+    const PREFIX: &'static str;
+    const NAME: &'static str;
+}
+
+/// A whole secret of one [`Kind`] (an API key, an admin token, a session
+/// token): generated and parsed with that kind's prefix only, so one kind is
+/// never taken for another. `Debug` shows the kind and the display prefix,
+/// never the secret.
+pub struct Typed<K: Kind>(Secret, PhantomData<K>);
+
+impl<K: Kind> Typed<K> {
+    /// A new secret from the operating system's CSPRNG.
+    pub fn generate() -> Self {
+        Typed(Secret::generate(K::PREFIX), PhantomData)
+    }
+
+    /// Checks the prefix, shape and checksum of a presented secret.
+    pub fn parse(input: &str) -> Result<Self, FormatError> {
+        Secret::parse(K::PREFIX, input).map(|secret| Typed(secret, PhantomData))
+    }
+
+    /// The whole secret, for the one page (or command) that shows it.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    /// Hex SHA-256 of the secret: what the database stores and looks up.
+    pub fn hash(&self) -> String {
+        self.0.hash()
+    }
+
+    /// The raw SHA-256 of the secret (the verification cache's key).
+    pub fn digest(&self) -> [u8; 32] {
+        self.0.digest()
+    }
+
+    /// The start of the secret, enough for an admin to tell secrets apart.
+    pub fn display_prefix(&self) -> String {
+        self.0.display_prefix()
+    }
+}
+
+// By hand: derived, these would ask the same of `K`, which is only a name.
+impl<K: Kind> Clone for Typed<K> {
+    fn clone(&self) -> Self {
+        Typed(self.0.clone(), PhantomData)
+    }
+}
+
+impl<K: Kind> PartialEq for Typed<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<K: Kind> Eq for Typed<K> {}
+
+impl<K: Kind> std::fmt::Debug for Typed<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({}…)", K::NAME, self.display_prefix())
+    }
 }

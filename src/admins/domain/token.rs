@@ -7,7 +7,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use serde::Deserialize;
 
 pub use crate::api::Scope;
-use crate::secret::{FormatError, Secret};
+use crate::secret::{Kind, Typed};
 use crate::templates::FieldErrors;
 
 pub const PREFIX: &str = "kwa_";
@@ -15,38 +15,16 @@ const MAX_NAME_CHARS: usize = 64;
 /// A token lives ten years at most.
 pub const MAX_EXPIRY_DAYS: i64 = 3650;
 
-/// A whole admin API token; `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AdminToken(Secret);
+/// The kind of admin API tokens.
+pub enum TokenKind {}
 
-impl std::fmt::Debug for AdminToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AdminToken({}…)", self.display_prefix())
-    }
+impl Kind for TokenKind {
+    const PREFIX: &'static str = PREFIX;
+    const NAME: &'static str = "AdminToken";
 }
 
-impl AdminToken {
-    pub fn generate() -> Self {
-        AdminToken(Secret::generate(PREFIX))
-    }
-
-    pub fn parse(input: &str) -> Result<Self, FormatError> {
-        Secret::parse(PREFIX, input).map(AdminToken)
-    }
-
-    /// The whole token, for the one page (or command) that shows it.
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-
-    pub fn hash(&self) -> String {
-        self.0.hash()
-    }
-
-    pub fn display_prefix(&self) -> String {
-        self.0.display_prefix()
-    }
-}
+/// A whole admin token; `Debug` never prints it.
+pub type AdminToken = Typed<TokenKind>;
 
 /// A token's name: required, trimmed, at most 64 characters, printable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +114,7 @@ impl NewToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::FormatError;
 
     #[test]
     fn tokens_have_their_own_prefix_and_refuse_keys() {

@@ -4,56 +4,25 @@
 
 use chrono::TimeDelta;
 
-use crate::secret::{FormatError, Secret};
+use crate::secret::{FormatError, Kind, Typed};
 
 pub const PREFIX: &str = "kw_";
 pub use crate::secret::{CHECKSUM_CHARS, RANDOM_CHARS};
 pub const KEY_CHARS: usize = crate::secret::length(PREFIX);
 
-/// A whole API key (see `crate::secret`); `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(Secret);
+/// The kind of API keys.
+pub enum KeyKind {}
 
-impl std::fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ApiKey({}…)", self.display_prefix())
-    }
+impl Kind for KeyKind {
+    const PREFIX: &'static str = PREFIX;
+    const NAME: &'static str = "ApiKey";
 }
+
+/// A whole API key (see `crate::secret`); `Debug` never prints it.
+pub type ApiKey = Typed<KeyKind>;
 
 /// Why a presented key was refused before any look-up.
 pub type KeyFormatError = FormatError;
-
-impl ApiKey {
-    /// A new key from the operating system's CSPRNG.
-    pub fn generate() -> Self {
-        ApiKey(Secret::generate(PREFIX))
-    }
-
-    /// Checks the shape and checksum of a presented key.
-    pub fn parse(input: &str) -> Result<Self, KeyFormatError> {
-        Secret::parse(PREFIX, input).map(ApiKey)
-    }
-
-    /// The whole key, for the one page that shows it and for nothing else.
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-
-    /// Hex SHA-256 of the key: what the database stores and looks up.
-    pub fn hash(&self) -> String {
-        self.0.hash()
-    }
-
-    /// The raw SHA-256 of the key (the verification cache's key).
-    pub fn digest(&self) -> [u8; 32] {
-        self.0.digest()
-    }
-
-    /// The start of the key, enough for an admin to tell keys apart.
-    pub fn display_prefix(&self) -> String {
-        self.0.display_prefix()
-    }
-}
 
 /// How long the old key keeps working after a roll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use serde_json::{Value, json};
 
 use super::shapes::date;
-use crate::secret::{FormatError, Secret};
+use crate::secret::{Kind, Typed};
 
 pub const PREFIX: &str = "kws_";
 /// A session ends this long after signing in (DreamFactory's default JWT TTL
@@ -15,37 +15,16 @@ pub const LIFETIME: TimeDelta = TimeDelta::hours(24);
 /// How a change made through a session is named in the audit log.
 pub const VIA: &str = "DreamFactory session";
 
+/// The kind of DreamFactory session tokens.
+pub enum SessionKind {}
+
+impl Kind for SessionKind {
+    const PREFIX: &'static str = PREFIX;
+    const NAME: &'static str = "SessionToken";
+}
+
 /// A whole session token; `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SessionToken(Secret);
-
-impl std::fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SessionToken({}…)", self.0.display_prefix())
-    }
-}
-
-impl SessionToken {
-    pub fn generate() -> Self {
-        SessionToken(Secret::generate(PREFIX))
-    }
-
-    pub fn parse(input: &str) -> Result<Self, FormatError> {
-        Secret::parse(PREFIX, input).map(SessionToken)
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-
-    pub fn hash(&self) -> String {
-        self.0.hash()
-    }
-
-    pub fn display_prefix(&self) -> String {
-        self.0.display_prefix()
-    }
-}
+pub type SessionToken = Typed<SessionKind>;
 
 /// The administrator a session is for, as its answer shows them.
 #[derive(Debug, Clone)]
