@@ -86,6 +86,7 @@ impl Application {
         );
         let mut background = verifier.spawn_background_tasks();
         let dashboard_snapshots = web::Data::new(crate::dashboard::pages::Snapshots::default());
+        let drawn_usage = web::Data::new(crate::usage::view::Drawn::default());
         let webhook_target = web::Data::new(crate::webhooks::pages::WebhookTarget(
             config
                 .webhook
@@ -170,6 +171,7 @@ impl Application {
                 .app_data(expiry_warning.clone())
                 .app_data(webhook_target.clone())
                 .app_data(dashboard_snapshots.clone())
+                .app_data(drawn_usage.clone())
                 .app_data(proxy.clone())
                 .app_data(body_timeout.clone())
                 .app_data(trusted_proxies.clone())

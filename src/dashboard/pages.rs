@@ -18,7 +18,7 @@ use crate::limits::{grouped, unix_seconds};
 use crate::session::SignedInAdmin;
 use crate::templates::render;
 use crate::usage::queries::Whose;
-use crate::usage::view::{Period, UsageView};
+use crate::usage::view::{Drawn, Period, UsageView};
 
 /// Keys not used for this many days are listed.
 const UNUSED_DAYS: i64 = 30;
@@ -28,7 +28,7 @@ const UNUSED_DAYS: i64 = 30;
 struct DashboardPage {
     admin: SignedInAdmin,
     section: &'static str,
-    usage: UsageView,
+    usage: Arc<UsageView>,
     /// Requests that were not `VALID` in the period.
     denied: u64,
     /// The lists, rendered when they were computed ([`ListsPartial`]).
@@ -163,6 +163,7 @@ pub async fn dashboard(
     clock: web::Data<SharedClock>,
     warning: web::Data<ExpiryWarning>,
     snapshots: web::Data<Snapshots>,
+    drawn: web::Data<Drawn>,
 ) -> Result<HttpResponse, AppError> {
     let period = Period::from_param(query.usage.as_deref());
     let now = clock.now();
@@ -194,7 +195,9 @@ pub async fn dashboard(
         crate::usage::queries::rows(conn, Whose::All, &range)
     })
     .await??;
-    let usage = UsageView::new(period, &range, rows);
+    let usage = drawn
+        .view(Whose::All, period, &range, rows)
+        .map_err(|e| anyhow::anyhow!("drawing the dashboard's chart failed: {e}"))?;
     let denied = usage
         .totals
         .iter()

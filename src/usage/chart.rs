@@ -74,20 +74,32 @@ pub struct Chart {
     pub max: u64,
 }
 
+/// A coordinate to one decimal, as integer tenths: a chart writes hundreds
+/// of them, and float formatting was a good part of drawing one.
 fn n(value: f64) -> String {
-    format!("{value:.1}")
+    let tenths = (value * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    let tenths = tenths.unsigned_abs();
+    format!("{sign}{}.{}", tenths / 10, tenths % 10)
 }
 
-/// Draws `buckets` (each labelled by `label` on the time axis, a few of them).
-pub fn draw(buckets: &[Bucket], label: impl Fn(&Bucket) -> String) -> Chart {
+/// Draws `buckets`, `labels[i]` naming bucket `i` (in the bars' titles, and
+/// the first and last on the time axis).
+pub fn draw(buckets: &[Bucket], labels: &[String]) -> Chart {
+    let label = |i: usize| labels.get(i).map_or("", String::as_str);
     let max = buckets.iter().map(Bucket::total).max().unwrap_or(0);
     let plot_width = WIDTH - LEFT;
     let plot_height = HEIGHT - BOTTOM;
     let slot = plot_width / buckets.len().max(1) as f64;
     let bar = (slot * 0.8).max(1.0);
+    let width = n(bar);
     let mut segments = Vec::new();
     let mut legend: Vec<(String, &'static str)> = Vec::new();
     for (i, bucket) in buckets.iter().enumerate() {
+        if bucket.counts.is_empty() {
+            continue;
+        }
+        let x = n(LEFT + i as f64 * slot + (slot - bar) / 2.0);
         let mut codes: Vec<(&String, &u64)> = bucket.counts.iter().collect();
         codes.sort_by_key(|(code, _)| order(code));
         let mut top = plot_height;
@@ -102,17 +114,17 @@ pub fn draw(buckets: &[Bucket], label: impl Fn(&Bucket) -> String) -> Chart {
             };
             top -= height;
             segments.push(Segment {
-                x: n(LEFT + i as f64 * slot + (slot - bar) / 2.0),
+                x: x.clone(),
                 y: n(top),
-                width: n(bar),
+                width: width.clone(),
                 height: n(height),
                 fill: colour(code),
-                title: format!("{}: {count} {code}", label(bucket)),
+                title: format!("{}: {count} {code}", label(i)),
             });
         }
     }
     legend.sort_by_key(|(code, _)| order(code));
-    let mut labels = vec![
+    let mut axis = vec![
         Label {
             x: n(LEFT - 6.0),
             y: n(10.0),
@@ -126,23 +138,23 @@ pub fn draw(buckets: &[Bucket], label: impl Fn(&Bucket) -> String) -> Chart {
             anchor: "end",
         },
     ];
-    if let (Some(first), Some(last)) = (buckets.first(), buckets.last()) {
-        labels.push(Label {
+    if !buckets.is_empty() {
+        axis.push(Label {
             x: n(LEFT),
             y: n(HEIGHT - 4.0),
-            text: label(first),
+            text: label(0).to_owned(),
             anchor: "start",
         });
-        labels.push(Label {
+        axis.push(Label {
             x: n(WIDTH),
             y: n(HEIGHT - 4.0),
-            text: label(last),
+            text: label(buckets.len() - 1).to_owned(),
             anchor: "end",
         });
     }
     Chart {
         segments,
-        labels,
+        labels: axis,
         legend,
         max,
     }
@@ -171,7 +183,11 @@ mod tests {
             bucket(3600, &[]),
             bucket(7200, &[("VALID", 20)]),
         ];
-        let chart = draw(&buckets, |b| format!("h{}", b.start / 3600));
+        let labels: Vec<String> = buckets
+            .iter()
+            .map(|b| format!("h{}", b.start / 3600))
+            .collect();
+        let chart = draw(&buckets, &labels);
         assert_eq!(chart.max, 40);
         // VALID at the bottom, FORBIDDEN on top: 30 and 10 of 40 of 180 units.
         let heights: Vec<(&str, &str, &str)> = chart
@@ -208,7 +224,7 @@ mod tests {
 
     #[test]
     fn an_empty_series_draws_no_bars() {
-        let chart = draw(&[bucket(0, &[]), bucket(3600, &[])], |_| String::new());
+        let chart = draw(&[bucket(0, &[]), bucket(3600, &[])], &[]);
         assert!(chart.segments.is_empty());
         assert_eq!(chart.max, 0);
         assert!(chart.legend.is_empty());

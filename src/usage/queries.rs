@@ -41,7 +41,7 @@ pub fn add(conn: &mut DbConn, counts: &[(Key, u64)]) -> QueryResult<()> {
 }
 
 /// Whose requests a series counts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Whose {
     App(i32),
     /// Every request, whatever its key (the [`super::ALL`] rows).

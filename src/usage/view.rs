@@ -1,10 +1,14 @@
 //! A usage series ready for a page: the period asked for, the chart, the
 //! table beside it and the totals (the key's page and the dashboard).
 
-use chrono::NaiveDateTime;
+use std::sync::Arc;
+
+use askama::Template;
+use chrono::{Datelike, NaiveDateTime, Timelike};
 
 use crate::limits::grouped;
 use crate::usage;
+use crate::usage::queries::Whose;
 
 /// The periods a usage chart shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Deserialize)]
@@ -68,29 +72,84 @@ pub fn by_code(counts: &[(String, u64)]) -> String {
 /// Requests over a period: the chart, the table beside it, the totals.
 pub struct UsageView {
     pub period: Period,
-    pub buckets: Vec<usage::Bucket>,
     pub chart: usage::chart::Chart,
+    /// The chart, its legend and its table as HTML (`usage_chart.html`),
+    /// for the page to include.
+    pub chart_html: Arc<str>,
+    /// The table's rows: buckets that saw requests, the latest first.
+    pub rows: Vec<TableRow>,
     pub totals: Vec<(String, u64)>,
     pub total: u64,
 }
 
+/// A bucket in the table beside the chart, its counts in the columns'
+/// order ([`UsageView::columns`]).
+pub struct TableRow {
+    /// `2026-12-01T14:00:00Z`
+    pub datetime: String,
+    /// `2026-12-01 14:00` (hours) or `2026-12-01` (days)
+    pub label: String,
+    pub cells: Vec<u64>,
+    pub total: u64,
+}
+
 impl UsageView {
-    pub fn new(period: Period, range: &usage::Range, rows: Vec<(i64, String, u64)>) -> Self {
+    pub fn new(
+        period: Period,
+        range: &usage::Range,
+        rows: Vec<(i64, String, u64)>,
+    ) -> Result<Self, askama::Error> {
         let buckets = usage::series(range, rows);
-        let label = |bucket: &usage::Bucket| match range.granularity {
-            usage::Granularity::Hour => bucket.start_time().format("%m-%d %H:00").to_string(),
-            usage::Granularity::Day => bucket.start_time().format("%Y-%m-%d").to_string(),
-        };
-        let chart = usage::chart::draw(&buckets, label);
+        let hourly = range.granularity == usage::Granularity::Hour;
+        // Written out rather than by chrono's format strings, which are
+        // parsed at every use: a month of hours is hundreds of labels.
+        let labels: Vec<String> = buckets
+            .iter()
+            .map(|bucket| {
+                let t = bucket.start_time();
+                if hourly {
+                    format!("{:02}-{:02} {:02}:00", t.month(), t.day(), t.hour())
+                } else {
+                    format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
+                }
+            })
+            .collect();
+        let chart = usage::chart::draw(&buckets, &labels);
+        let table = buckets
+            .iter()
+            .rev()
+            .filter(|bucket| bucket.total() > 0)
+            .map(|bucket| {
+                let t = bucket.start_time();
+                let date = format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day());
+                TableRow {
+                    datetime: format!("{date}T{:02}:00:00Z", t.hour()),
+                    label: if hourly {
+                        format!("{date} {:02}:00", t.hour())
+                    } else {
+                        date
+                    },
+                    cells: chart
+                        .legend
+                        .iter()
+                        .map(|(code, _)| bucket.counts.get(code).copied().unwrap_or(0))
+                        .collect(),
+                    total: bucket.total(),
+                }
+            })
+            .collect();
         let mut totals: Vec<(String, u64)> = usage::totals(&buckets).into_iter().collect();
         totals.sort_by_key(|(code, n)| (std::cmp::Reverse(*n), code.clone()));
-        UsageView {
+        let mut view = UsageView {
             period,
             total: totals.iter().map(|(_, n)| n).sum(),
             totals,
             chart,
-            buckets,
-        }
+            chart_html: Arc::from(""),
+            rows: table,
+        };
+        view.chart_html = ChartHtml { usage: &view }.render()?.into();
+        Ok(view)
     }
 
     /// The codes with a column in the table, in the chart's order.
@@ -99,15 +158,6 @@ impl UsageView {
             .legend
             .iter()
             .map(|(code, _)| code.as_str())
-            .collect()
-    }
-
-    /// Buckets that saw requests, the latest first, for the table.
-    pub fn busy(&self) -> Vec<&usage::Bucket> {
-        self.buckets
-            .iter()
-            .rev()
-            .filter(|b| b.total() > 0)
             .collect()
     }
 
@@ -122,5 +172,71 @@ impl UsageView {
 
     pub fn hourly(&self) -> bool {
         self.period != Period::Month
+    }
+}
+
+#[derive(Template)]
+#[template(path = "usage_chart.html")]
+struct ChartHtml<'a> {
+    usage: &'a UsageView,
+}
+
+/// The stored rows a view was made of.
+type Rows = Vec<(i64, String, u64)>;
+
+/// Whose requests, over which period, from which bucket on.
+type ViewKey = (Whose, Period, i64);
+
+/// The views pages showed last, each with the rows it was made of: a page
+/// whose rows are the same as last time shows the same view, drawn once
+/// (with months of usage, drawing the chart and its table was most of a
+/// page's work). Exact by construction: the rows are read for every page
+/// and compared; any change draws again. Bounded by the size of the HTML
+/// held.
+pub struct Drawn {
+    views: quick_cache::sync::Cache<ViewKey, Arc<(Rows, Arc<UsageView>)>, HtmlWeight>,
+}
+
+/// What a held view weighs: its HTML, the bulk of it.
+#[derive(Clone)]
+pub struct HtmlWeight;
+
+impl quick_cache::Weighter<ViewKey, Arc<(Rows, Arc<UsageView>)>> for HtmlWeight {
+    fn weight(&self, _key: &ViewKey, held: &Arc<(Rows, Arc<UsageView>)>) -> u64 {
+        held.1.chart_html.len().max(1) as u64
+    }
+}
+
+/// The HTML the held views may add up to.
+const DRAWN_BYTES: u64 = 8 * 1024 * 1024;
+
+impl Default for Drawn {
+    fn default() -> Self {
+        Drawn {
+            views: quick_cache::sync::Cache::with_weighter(256, DRAWN_BYTES, HtmlWeight),
+        }
+    }
+}
+
+impl Drawn {
+    /// The view of `rows` (as [`crate::usage::queries::rows`] read them for
+    /// `whose` over `period`'s `range`): the one held when its rows are the
+    /// same, else a new one, then held.
+    pub fn view(
+        &self,
+        whose: Whose,
+        period: Period,
+        range: &usage::Range,
+        rows: Rows,
+    ) -> Result<Arc<UsageView>, askama::Error> {
+        let key = (whose, period, range.from);
+        if let Some(held) = self.views.get(&key)
+            && held.0 == rows
+        {
+            return Ok(held.1.clone());
+        }
+        let view = Arc::new(UsageView::new(period, range, rows.clone())?);
+        self.views.insert(key, Arc::new((rows, view.clone())));
+        Ok(view)
     }
 }

@@ -1,6 +1,8 @@
 //! The Edit Application page, `/api-keys/{id}`: every field of the form, the
 //! expiry, the launch URL with its Copy URL button, and deleting the key.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -17,7 +19,7 @@ use crate::http::{path_id, see_other};
 use crate::session::SignedInAdmin;
 use crate::templates::{FieldErrors, render};
 use crate::usage::queries::Whose;
-use crate::usage::view::{Period, UsageView};
+use crate::usage::view::{Drawn, Period, UsageView};
 
 /// The app of a page's path, or 404.
 pub(super) async fn find(pool: &DbPool, id: i32) -> Result<AppDetail, AppError> {
@@ -28,20 +30,25 @@ pub(super) async fn find(pool: &DbPool, id: i32) -> Result<AppDetail, AppError> 
 /// requests over `period`, or 404.
 async fn find_with_usage(
     pool: &DbPool,
+    drawn: web::Data<Drawn>,
     id: i32,
     now: NaiveDateTime,
     period: Period,
-) -> Result<(AppDetail, u64, UsageView), AppError> {
+) -> Result<(AppDetail, u64, Arc<UsageView>), AppError> {
     let range = period.range(now);
-    db::run_found(pool, move |conn| {
+    let (detail, used, rows) = db::run_found(pool, move |conn| {
         let Some(detail) = queries::detail(conn, id)? else {
             return Ok(None);
         };
         let used = queries::quota_used_by(conn, &detail.app, now)?;
         let rows = crate::usage::queries::rows(conn, Whose::App(id), &range)?;
-        Ok(Some((detail, used, UsageView::new(period, &range, rows))))
+        Ok(Some((detail, used, rows)))
     })
-    .await
+    .await?;
+    let usage = drawn
+        .view(Whose::App(id), period, &range, rows)
+        .map_err(|e| anyhow::anyhow!("drawing the key's chart failed: {e}"))?;
+    Ok((detail, used, usage))
 }
 
 /// `?usage=24h|7d|30d` on the key's page: the period its chart shows.
@@ -62,13 +69,15 @@ pub async fn edit(
     path: web::Path<String>,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
-    base: web::Data<ApiBasePath>,
-    warning: web::Data<ExpiryWarning>,
+    // How the page words its links and warnings (one argument: a handler
+    // takes at most seven).
+    (base, warning): (web::Data<ApiBasePath>, web::Data<ExpiryWarning>),
     query: web::Query<UsageQuery>,
+    drawn: web::Data<Drawn>,
 ) -> Result<HttpResponse, AppError> {
     let now = clock.now();
     let (detail, used, usage) =
-        find_with_usage(&pool, path_id(&path)?, now, query.period()).await?;
+        find_with_usage(&pool, drawn, path_id(&path)?, now, query.period()).await?;
     let form = AppForm::from_stored(&detail.app);
     let info = EditInfo::new(&detail, used, usage, now, &base.0, warning.0);
     form_page(admin, &pool, form, FieldErrors::default(), Some(info)).await
@@ -80,12 +89,14 @@ pub async fn update(
     form: web::Form<AppForm>,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
-    base: web::Data<ApiBasePath>,
-    warning: web::Data<ExpiryWarning>,
+    // How the page words its links and warnings (one argument: a handler
+    // takes at most seven).
+    (base, warning): (web::Data<ApiBasePath>, web::Data<ExpiryWarning>),
+    drawn: web::Data<Drawn>,
 ) -> Result<HttpResponse, AppError> {
     let now = clock.now();
     let (detail, used, usage) =
-        find_with_usage(&pool, path_id(&path)?, now, Period::default()).await?;
+        find_with_usage(&pool, drawn, path_id(&path)?, now, Period::default()).await?;
     let form = form.into_inner();
     let info = EditInfo::new(&detail, used, usage, now, &base.0, warning.0);
     let app = match NewApp::parse(&form) {

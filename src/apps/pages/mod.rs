@@ -8,6 +8,8 @@ pub mod key;
 pub mod list;
 pub mod roll;
 
+use std::sync::Arc;
+
 use actix_web::HttpResponse;
 use askama::Template;
 use chrono::NaiveDateTime;
@@ -65,7 +67,7 @@ pub struct EditInfo {
     /// The role's limits, which the key has while it sets none of its own.
     pub role_rate_limits: Option<String>,
     /// Its requests over the period chosen, charted.
-    pub usage: UsageView,
+    pub usage: Arc<UsageView>,
 }
 
 impl EditInfo {
@@ -73,7 +75,7 @@ impl EditInfo {
     fn new(
         detail: &AppDetail,
         quota_used: u64,
-        usage: UsageView,
+        usage: Arc<UsageView>,
         now: NaiveDateTime,
         api_base_path: &str,
         warning_days: u32,
