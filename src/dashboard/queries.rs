@@ -1,5 +1,5 @@
 //! What the dashboard reads: keys ranked by what `usage_counts` holds for a
-//! period (each ranking one grouped, indexed scan of the period's hours), and
+//! period (ranked by the database in one grouped scan of the period's hours), and
 //! keys by their expiry and last use (the `apps` table, read for display).
 
 use std::collections::HashMap;
@@ -36,6 +36,19 @@ pub struct Rankings {
     pub inactive: Vec<Ranked>,
 }
 
+/// The three rankings, by name in SQL.
+const RANKINGS: [&str; 3] = ["busiest", "refused", "inactive"];
+
+#[derive(QueryableByName)]
+struct Placed {
+    #[diesel(sql_type = Text)]
+    ranking: String,
+    #[diesel(sql_type = Integer)]
+    app_id: i32,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
 #[derive(QueryableByName)]
 struct CodeTotal {
     #[diesel(sql_type = Integer)]
@@ -46,74 +59,85 @@ struct CodeTotal {
     total: i64,
 }
 
-/// A ranking before its names: each key's total and codes.
-type Unnamed = Vec<(i32, u64, Vec<(String, u64)>)>;
-
 /// The [`TOP`] keys of each ranking since `from` (an hour's start, Unix
-/// seconds): one grouped scan of the period's hourly rows.
+/// seconds). The database ranks: one grouped pass over the period's hourly
+/// rows, of which only the placed keys come back (a day of a busy
+/// installation is tens of thousands of keys), then what made up each
+/// placed key's total, by code, from its own rows.
 pub fn rankings(conn: &mut DbConn, from: i64) -> QueryResult<Rankings> {
-    // Every value is a number keyward computed: nothing a client typed.
-    let parts: Vec<CodeTotal> = diesel::sql_query(format!(
-        "SELECT app_id, code, CAST(SUM(count) AS BIGINT) AS total FROM usage_counts \
-         WHERE bucket_seconds = {HOUR} AND bucket_start >= {from} AND app_id > {GLOBAL} \
-         GROUP BY app_id, code"
+    // Every value is a number keyward computed or a constant: nothing a
+    // client typed.
+    let placed: Vec<Placed> = diesel::sql_query(format!(
+        "WITH totals AS MATERIALIZED (\
+           SELECT app_id, \
+             CAST(SUM(count) AS BIGINT) AS busiest, \
+             CAST(SUM(CASE WHEN code <> 'VALID' THEN count ELSE 0 END) AS BIGINT) AS refused, \
+             CAST(SUM(CASE WHEN code = 'INACTIVE' THEN count ELSE 0 END) AS BIGINT) AS inactive \
+           FROM usage_counts \
+           WHERE bucket_seconds = {HOUR} AND bucket_start >= {from} AND app_id > {GLOBAL} \
+           GROUP BY app_id) \
+         {}",
+        RANKINGS
+            .map(|ranking| format!(
+                "SELECT * FROM (SELECT '{ranking}' AS ranking, app_id, {ranking} AS total \
+                 FROM totals WHERE {ranking} > 0 ORDER BY {ranking} DESC, app_id LIMIT {TOP}) AS {ranking}"
+            ))
+            .join(" UNION ALL ")
     ))
     .load(conn)?;
+    let ids: Vec<i32> = placed.iter().map(|p| p.app_id).collect();
     let mut by_app: HashMap<i32, Vec<(String, u64)>> = HashMap::new();
-    for part in parts {
-        by_app
-            .entry(part.app_id)
-            .or_default()
-            .push((part.code, part.total.max(0) as u64));
-    }
-    let top = |counted: &dyn Fn(&str) -> bool| -> Unnamed {
-        let mut ranked: Unnamed = by_app
+    if !ids.is_empty() {
+        let list = ids
             .iter()
-            .filter_map(|(app_id, codes)| {
-                let mut codes: Vec<(String, u64)> = codes
-                    .iter()
-                    .filter(|(code, _)| counted(code))
-                    .cloned()
-                    .collect();
-                let total: u64 = codes.iter().map(|(_, n)| n).sum();
-                codes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                (total > 0).then_some((*app_id, total, codes))
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(TOP as usize);
-        ranked
-    };
-    let busiest = top(&|_| true);
-    let refused = top(&|code| code != "VALID");
-    let inactive = top(&|code| code == "INACTIVE");
-    let ids: Vec<i32> = busiest
-        .iter()
-        .chain(&refused)
-        .chain(&inactive)
-        .map(|(id, _, _)| *id)
-        .collect();
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let parts: Vec<CodeTotal> = diesel::sql_query(format!(
+            "SELECT app_id, code, CAST(SUM(count) AS BIGINT) AS total FROM usage_counts \
+             WHERE app_id IN ({list}) AND bucket_seconds = {HOUR} AND bucket_start >= {from} \
+             GROUP BY app_id, code"
+        ))
+        .load(conn)?;
+        for part in parts {
+            by_app
+                .entry(part.app_id)
+                .or_default()
+                .push((part.code, part.total.max(0) as u64));
+        }
+    }
     let names: HashMap<i32, String> = apps::table
         .filter(apps::id.eq_any(&ids))
         .select((apps::id, apps::name))
         .load(conn)?
         .into_iter()
         .collect();
-    let named = |ranked: Unnamed| {
-        ranked
-            .into_iter()
-            .map(|(app_id, total, by_code)| Ranked {
-                app_id,
-                name: names.get(&app_id).cloned(),
-                total,
-                by_code,
+    let ranked = |ranking: &str, counted: &dyn Fn(&str) -> bool| -> Vec<Ranked> {
+        placed
+            .iter()
+            .filter(|p| p.ranking == ranking)
+            .map(|p| {
+                let mut by_code: Vec<(String, u64)> = by_app
+                    .get(&p.app_id)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(code, n)| counted(code) && *n > 0)
+                    .cloned()
+                    .collect();
+                by_code.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                Ranked {
+                    app_id: p.app_id,
+                    name: names.get(&p.app_id).cloned(),
+                    total: p.total.max(0) as u64,
+                    by_code,
+                }
             })
             .collect()
     };
     Ok(Rankings {
-        busiest: named(busiest),
-        refused: named(refused),
-        inactive: named(inactive),
+        busiest: ranked("busiest", &|_| true),
+        refused: ranked("refused", &|code| code != "VALID"),
+        inactive: ranked("inactive", &|code| code == "INACTIVE"),
     })
 }
 

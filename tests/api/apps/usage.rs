@@ -145,10 +145,28 @@ each_backend!(
             );
         }
         assert_eq!(page.body.matches("<rect x=").count(), 3);
+        // A page drawn once is drawn again as soon as its numbers change.
+        assert_eq!(ask(&app.address, &key, "GET").await, "VALID");
+        let redrawn = eventually(
+            std::time::Duration::from_secs(5),
+            "the new request on the key's page",
+            || async {
+                let page = app.get(&format!("/api-keys/{id}")).await;
+                text_of(&page.body)
+                    .contains("11 requests: 9 VALID, 2 FORBIDDEN.")
+                    .then_some(page.body)
+            },
+        )
+        .await;
+        assert_eq!(
+            table_rows(&redrawn),
+            ["2027-03-01 13:00 4 0 4", "2027-03-01 12:00 5 2 7"]
+        );
+        assert!(redrawn.contains("<title>03-01 13:00: 4 VALID</title>"));
         // The 30 days, by day.
         let month = app.get(&format!("/api-keys/{id}?usage=30d")).await;
         assert!(text_of(&month.body).contains("Requests in the last 30 days"));
-        assert_eq!(table_rows(&month.body), ["2027-03-01 8 2 10"]);
+        assert_eq!(table_rows(&month.body), ["2027-03-01 9 2 11"]);
         // A key with no requests says so.
         let (quiet, _) = app.create_key("Quiet app", None).await;
         let page = app.get(&format!("/api-keys/{quiet}?usage=7d")).await;
@@ -276,3 +294,64 @@ each_backend!(
         .await;
     }
 );
+
+/// The SQLite table of counts became a clustered one (migration 000019):
+/// counts written before the upgrade are all there after it.
+#[tokio::test]
+async fn counts_written_before_the_clustered_table_are_kept() {
+    let Some(db) = TestDb::new(Backend::Sqlite) else {
+        return;
+    };
+    let (mut app, _clock) = start(db).await;
+    let (id, key) = keyed(&app).await;
+    for _ in 0..3 {
+        assert_eq!(ask(&app.address, &key, "GET").await, "VALID");
+    }
+    assert_eq!(ask(&app.address, &key, "PUT").await, "FORBIDDEN");
+    app.restart().await;
+    // Back to the table as it was before the migration, counts and all.
+    {
+        use diesel::connection::SimpleConnection;
+        let mut conn = app.pool.get().unwrap();
+        conn.batch_execute(include_str!(
+            "../../../migrations/sqlite/2026-12-01-000019_usage_clustered/down.sql"
+        ))
+        .unwrap();
+        conn.batch_execute(
+            "DELETE FROM __diesel_schema_migrations WHERE version = '20261201000019'",
+        )
+        .unwrap();
+    }
+    // Starting migrates it again.
+    app.restart().await;
+    #[derive(diesel::QueryableByName)]
+    struct Sql {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sql: String,
+    }
+    let table: Sql = {
+        use diesel::RunQueryDsl;
+        let mut conn = app.pool.get().unwrap();
+        diesel::sql_query("SELECT sql FROM sqlite_master WHERE name = 'usage_counts'")
+            .get_result(&mut *conn)
+            .unwrap()
+    };
+    assert!(table.sql.contains("WITHOUT ROWID"), "{}", table.sql);
+    let api = Api::for_app(&app, "read").await;
+    let usage = expect(
+        &api.get(&format!(
+            "/apps/{id}/usage?from=2027-03-01T12:00:00Z&to=2027-03-01T13:00:00Z"
+        ))
+        .await,
+        StatusCode::OK,
+    );
+    assert_eq!(usage["totals"], json!({"FORBIDDEN": 1, "VALID": 3}));
+    let daily = expect(
+        &api.get(&format!(
+            "/apps/{id}/usage?granularity=day&from=2027-03-01T00:00:00Z&to=2027-03-02T00:00:00Z"
+        ))
+        .await,
+        StatusCode::OK,
+    );
+    assert_eq!(daily["totals"], json!({"FORBIDDEN": 1, "VALID": 3}));
+}
