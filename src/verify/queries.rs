@@ -169,19 +169,37 @@ pub fn load_service(conn: &mut DbConn, name: &str) -> QueryResult<Option<Service
         .map(|found| found.map(|(id, active)| ServiceInfo { id, active }))
 }
 
-/// Writes apps' last-used times in one transaction; a time never moves back.
+/// Writes apps' last-used times in one statement; a time never moves back.
+/// One statement for the chunk, not one per app: SQLite compiles every
+/// UPDATE diesel sends afresh, and with many keys in use that compiling was
+/// a good part of a verification's cost.
 pub fn record_last_used(conn: &mut DbConn, used: &[(i32, NaiveDateTime)]) -> QueryResult<()> {
+    if used.is_empty() {
+        return Ok(());
+    }
+    let placeholders = |n: usize| match conn {
+        DbConn::Sqlite(_) => "?".to_owned(),
+        DbConn::Postgres(_) => format!("${n}"),
+    };
+    let values = (0..used.len())
+        .map(|i| format!("({}, {})", placeholders(2 * i + 1), placeholders(2 * i + 2)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "WITH used (id, at) AS (VALUES {values}) \
+         UPDATE apps SET last_used_at = used.at FROM used \
+         WHERE apps.id = used.id AND (apps.last_used_at IS NULL OR apps.last_used_at < used.at)"
+    );
     crate::db::write(conn, |conn| {
-        for (app_id, used_at) in used {
-            diesel::update(apps::table.find(app_id))
-                .filter(
-                    apps::last_used_at
-                        .is_null()
-                        .or(apps::last_used_at.lt(used_at)),
-                )
-                .set(apps::last_used_at.eq(used_at))
-                .execute(conn)?;
-        }
+        crate::db::on_backend!(conn, |conn| {
+            let mut query = diesel::sql_query(sql.as_str()).into_boxed();
+            for (app_id, used_at) in used {
+                query = query
+                    .bind::<diesel::sql_types::Integer, _>(*app_id)
+                    .bind::<diesel::sql_types::Timestamp, _>(*used_at);
+            }
+            query.execute(conn)
+        })?;
         Ok(())
     })
 }
