@@ -69,28 +69,48 @@ pub fn by_code(counts: &[(String, u64)]) -> String {
         .join(", ")
 }
 
-/// Requests over a period: the chart, the table beside it, the totals.
+/// Requests over a period: the chart and the table beside it, drawn, and
+/// the totals.
 pub struct UsageView {
     pub period: Period,
-    pub chart: usage::chart::Chart,
     /// The chart, its legend and its table as HTML (`usage_chart.html`),
     /// for the page to include.
     pub chart_html: Arc<str>,
-    /// The table's rows: buckets that saw requests, the latest first.
-    pub rows: Vec<TableRow>,
     pub totals: Vec<(String, u64)>,
     pub total: u64,
 }
 
+/// What `usage_chart.html` draws, kept only while it is drawn.
+#[derive(Template)]
+#[template(path = "usage_chart.html")]
+struct Drawing {
+    chart: usage::chart::Chart,
+    /// The table's rows: buckets that saw requests, the latest first.
+    rows: Vec<TableRow>,
+    total: u64,
+    hourly: bool,
+}
+
+impl Drawing {
+    /// The codes with a column in the table, in the chart's order.
+    fn columns(&self) -> Vec<&str> {
+        self.chart
+            .legend
+            .iter()
+            .map(|(code, _)| code.as_str())
+            .collect()
+    }
+}
+
 /// A bucket in the table beside the chart, its counts in the columns'
-/// order ([`UsageView::columns`]).
-pub struct TableRow {
+/// order ([`Drawing::columns`]).
+struct TableRow {
     /// `2026-12-01T14:00:00Z`
-    pub datetime: String,
+    datetime: String,
     /// `2026-12-01 14:00` (hours) or `2026-12-01` (days)
-    pub label: String,
-    pub cells: Vec<u64>,
-    pub total: u64,
+    label: String,
+    cells: Vec<u64>,
+    total: u64,
 }
 
 impl UsageView {
@@ -140,25 +160,19 @@ impl UsageView {
             .collect();
         let mut totals: Vec<(String, u64)> = usage::totals(&buckets).into_iter().collect();
         totals.sort_by_key(|(code, n)| (std::cmp::Reverse(*n), code.clone()));
-        let mut view = UsageView {
-            period,
-            total: totals.iter().map(|(_, n)| n).sum(),
-            totals,
+        let total = totals.iter().map(|(_, n)| n).sum();
+        let drawing = Drawing {
             chart,
-            chart_html: Arc::from(""),
             rows: table,
+            total,
+            hourly,
         };
-        view.chart_html = ChartHtml { usage: &view }.render()?.into();
-        Ok(view)
-    }
-
-    /// The codes with a column in the table, in the chart's order.
-    pub fn columns(&self) -> Vec<&str> {
-        self.chart
-            .legend
-            .iter()
-            .map(|(code, _)| code.as_str())
-            .collect()
+        Ok(UsageView {
+            period,
+            chart_html: drawing.render()?.into(),
+            totals,
+            total,
+        })
     }
 
     /// "1,204 requests: 1,200 VALID, 4 FORBIDDEN"
@@ -169,16 +183,6 @@ impl UsageView {
             by_code(&self.totals)
         )
     }
-
-    pub fn hourly(&self) -> bool {
-        self.period != Period::Month
-    }
-}
-
-#[derive(Template)]
-#[template(path = "usage_chart.html")]
-struct ChartHtml<'a> {
-    usage: &'a UsageView,
 }
 
 /// The stored rows a view was made of.
@@ -197,7 +201,7 @@ pub struct Drawn {
     views: quick_cache::sync::Cache<ViewKey, Arc<(Rows, Arc<UsageView>)>, HtmlWeight>,
 }
 
-/// What a held view weighs: its HTML, the bulk of it.
+/// What a held view weighs: its HTML, nearly all of it.
 #[derive(Clone)]
 pub struct HtmlWeight;
 
