@@ -97,6 +97,9 @@ fn window_text(seconds: u32) -> String {
 pub struct RateLimits(Vec<RateLimit>);
 
 impl RateLimits {
+    /// No limits.
+    pub const NONE: RateLimits = RateLimits(Vec::new());
+
     /// The form's text: one limit a line, each `COUNT/WINDOW` (or `COUNT per
     /// WINDOW`), the window a unit (`second`, `minute`, `hour`, `day`, or
     /// their short forms `s`, `min`, `h`, `d`) with an optional number before

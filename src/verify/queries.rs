@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::domain::{KeyGrant, RoleGrant, ServiceInfo};
+use super::domain::{KeyGrant, KeyLimits, RoleGrant, ServiceInfo};
 use super::verifier::limiter::CounterKey;
 use crate::apps::domain::AllowedIps;
 use crate::db::DbConn;
@@ -154,9 +154,12 @@ fn grant(rows: Vec<GrantRow>, previous_key: bool) -> Option<KeyGrant> {
         role,
         expires_at,
         replaced_until,
-        allowed_ips: AllowedIps::from_stored(allowed_ips.as_deref()),
-        rate_limits: RateLimits::from_stored(rate_limits.as_deref()),
-        quota: Quota::from_stored(quota_total, quota_refill.as_deref()),
+        limits: KeyLimits {
+            allowed_ips: AllowedIps::from_stored(allowed_ips.as_deref()),
+            rate_limits: RateLimits::from_stored(rate_limits.as_deref()),
+            quota: Quota::from_stored(quota_total, quota_refill.as_deref()),
+        }
+        .boxed(),
     })
 }
 

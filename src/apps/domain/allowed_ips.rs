@@ -15,6 +15,9 @@ pub const MAX_ALLOWED_IPS: usize = 100;
 pub struct AllowedIps(Vec<IpNet>);
 
 impl AllowedIps {
+    /// No list: any address.
+    pub const NONE: AllowedIps = AllowedIps(Vec::new());
+
     /// Entries separated by line breaks, commas or spaces, each an address
     /// (`10.1.2.3`, `2001:db8::1`) or a range (`10.0.0.0/8`, `2001:db8::/32`).
     /// A range with bits set past its prefix is refused with the range meant,

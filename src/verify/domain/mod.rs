@@ -97,6 +97,16 @@ pub struct KeyGrant {
     /// Set when the presented key is the app's previous key (rolled over):
     /// when its grace period ends.
     pub replaced_until: Option<NaiveDateTime>,
+    /// Its addresses, rate limits and quota, if it has any of them
+    /// ([`KeyGrant::limits`]).
+    pub limits: Option<Box<KeyLimits>>,
+}
+
+/// What few keys have: where they may be used from, their own rate limits
+/// and a quota. Boxed, and absent for the many keys with none of them, so
+/// that a cached key stays small (the verification cache holds a million).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyLimits {
     /// Where the key may be used from; empty: anywhere.
     pub allowed_ips: AllowedIps,
     /// The key's own rate limits; empty: its role's.
@@ -104,12 +114,33 @@ pub struct KeyGrant {
     pub quota: Option<Quota>,
 }
 
+/// A key's limits when it has none.
+static NO_LIMITS: KeyLimits = KeyLimits {
+    allowed_ips: AllowedIps::NONE,
+    rate_limits: RateLimits::NONE,
+    quota: None,
+};
+
+impl KeyLimits {
+    /// Boxed for a [`KeyGrant`], or `None` when it holds nothing.
+    pub fn boxed(self) -> Option<Box<KeyLimits>> {
+        (self != NO_LIMITS).then(|| Box::new(self))
+    }
+}
+
 impl KeyGrant {
+    /// The key's addresses, rate limits and quota (all empty when it has
+    /// none).
+    pub fn limits(&self) -> &KeyLimits {
+        self.limits.as_deref().unwrap_or(&NO_LIMITS)
+    }
+
     /// The rate limits the key is held to: its own, else its role's.
     pub fn rate_limits(&self) -> &RateLimits {
+        let own = &self.limits().rate_limits;
         match &self.role {
-            Some(role) if self.rate_limits.is_empty() => &role.rate_limits,
-            _ => &self.rate_limits,
+            Some(role) if own.is_empty() => &role.rate_limits,
+            _ => own,
         }
     }
 }
@@ -296,8 +327,8 @@ pub fn judge(
         );
     }
     let from_allowed = match client {
-        Some(ip) => grant.allowed_ips.allows(ip),
-        None => grant.allowed_ips.is_empty(),
+        Some(ip) => grant.limits().allowed_ips.allows(ip),
+        None => grant.limits().allowed_ips.is_empty(),
     };
     if !from_allowed {
         let from = client.map_or_else(

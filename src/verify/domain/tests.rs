@@ -45,9 +45,7 @@ fn grant() -> KeyGrant {
         })),
         expires_at: None,
         replaced_until: None,
-        allowed_ips: AllowedIps::default(),
-        rate_limits: Default::default(),
-        quota: None,
+        limits: None,
     }
 }
 
@@ -284,7 +282,11 @@ fn allowed_addresses_are_judged_after_the_key_itself_and_before_its_role() {
     let get = target("db", "_table/contacts", Verb::Get);
     let delete = target("db", "_table/contacts", Verb::Delete);
     let listed = |list: &str, grant: &mut KeyGrant| {
-        grant.allowed_ips = AllowedIps::parse(list).unwrap();
+        grant.limits = KeyLimits {
+            allowed_ips: AllowedIps::parse(list).unwrap(),
+            ..KeyLimits::default()
+        }
+        .boxed();
     };
     let from = |ip: &str| Some(ip.parse::<IpAddr>().unwrap());
     let office = {

@@ -232,7 +232,8 @@ impl Verifier {
         now: NaiveDateTime,
     ) -> Result<Decision, AppError> {
         let limits = grant.rate_limits();
-        if limits.is_empty() && grant.quota.is_none() {
+        let quota = grant.limits().quota;
+        if limits.is_empty() && quota.is_none() {
             return Ok(decision);
         }
         let at = unix_seconds(now);
@@ -240,7 +241,7 @@ impl Verifier {
         loop {
             match self
                 .limiter
-                .try_admit(grant.app_id, limits, grant.quota, at, local_only)
+                .try_admit(grant.app_id, limits, quota, at, local_only)
             {
                 Attempt::Judged(None, report) => {
                     return Ok(Decision {
