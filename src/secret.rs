@@ -1,5 +1,6 @@
-//! The format of keyward's secrets, API keys (`kw_`) and admin API tokens
-//! (`kwa_`) alike, as GitHub's token format does it: a recognisable prefix,
+//! The format of keyward's secrets, API keys (`kw_`), admin API tokens
+//! (`kwa_`) and DreamFactory session tokens (`kws_`) alike, each a [`Typed`]
+//! secret of its [`Kind`], as GitHub's token format does it: a recognisable prefix,
 //! 43 base62 characters from the operating system's CSPRNG (43 × log2 62 ≈
 //! 256.03 bits) and a 6-character base62 CRC32 of those 43 characters. The
 //! prefix makes a leaked secret recognisable to secret scanners; the checksum
