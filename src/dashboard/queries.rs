@@ -15,7 +15,8 @@ use crate::usage::{GLOBAL, HOUR};
 /// How many keys each list shows.
 pub const TOP: i64 = 10;
 
-/// A key in a ranking: its total and what made it up, by code, largest first.
+/// A key in a ranking: its total and, in the refused ranking, what made it
+/// up, by code, largest first.
 #[derive(Debug, Clone)]
 pub struct Ranked {
     pub app_id: i32,
@@ -36,8 +37,31 @@ pub struct Rankings {
     pub inactive: Vec<Ranked>,
 }
 
-/// The three rankings, by name in SQL.
-const RANKINGS: [&str; 3] = ["busiest", "refused", "inactive"];
+/// One of the dashboard's rankings: its name in SQL, and which codes of a
+/// key's requests it counts, as SQL and as the page's breakdown tests them.
+struct Ranking {
+    name: &'static str,
+    /// `None`: every request counts.
+    sql: Option<&'static str>,
+    counts: fn(&str) -> bool,
+}
+
+const BUSIEST: Ranking = Ranking {
+    name: "busiest",
+    sql: None,
+    counts: |_| true,
+};
+const REFUSED: Ranking = Ranking {
+    name: "refused",
+    sql: Some("code <> 'VALID'"),
+    counts: |code| code != "VALID",
+};
+const INACTIVE: Ranking = Ranking {
+    name: "inactive",
+    sql: Some("code = 'INACTIVE'"),
+    counts: |code| code == "INACTIVE",
+};
+const RANKINGS: [Ranking; 3] = [BUSIEST, REFUSED, INACTIVE];
 
 #[derive(QueryableByName)]
 struct Placed {
@@ -63,32 +87,45 @@ struct CodeTotal {
 /// seconds). The database ranks: one grouped pass over the period's hourly
 /// rows, of which only the placed keys come back (a day of a busy
 /// installation is tens of thousands of keys), then what made up each
-/// placed key's total, by code, from its own rows.
+/// refused key's total, by code, from its own rows (the page says why a key
+/// was refused; that total is the sum of the parts it shows, as counts may
+/// have been added between the two reads).
 pub fn rankings(conn: &mut DbConn, from: i64) -> QueryResult<Rankings> {
     // Every value is a number keyward computed or a constant: nothing a
     // client typed.
+    let sums = RANKINGS
+        .map(|ranking| {
+            let counted = match ranking.sql {
+                None => "count".to_owned(),
+                Some(condition) => format!("CASE WHEN {condition} THEN count ELSE 0 END"),
+            };
+            format!("CAST(SUM({counted}) AS BIGINT) AS {}", ranking.name)
+        })
+        .join(", ");
+    let lists = RANKINGS
+        .map(|Ranking { name, .. }| {
+            format!(
+                "SELECT * FROM (SELECT '{name}' AS ranking, app_id, {name} AS total \
+                 FROM totals WHERE {name} > 0 ORDER BY {name} DESC, app_id LIMIT {TOP}) AS {name}"
+            )
+        })
+        .join(" UNION ALL ");
     let placed: Vec<Placed> = diesel::sql_query(format!(
         "WITH totals AS MATERIALIZED (\
-           SELECT app_id, \
-             CAST(SUM(count) AS BIGINT) AS busiest, \
-             CAST(SUM(CASE WHEN code <> 'VALID' THEN count ELSE 0 END) AS BIGINT) AS refused, \
-             CAST(SUM(CASE WHEN code = 'INACTIVE' THEN count ELSE 0 END) AS BIGINT) AS inactive \
-           FROM usage_counts \
+           SELECT app_id, {sums} FROM usage_counts \
            WHERE bucket_seconds = {HOUR} AND bucket_start >= {from} AND app_id > {GLOBAL} \
            GROUP BY app_id) \
-         {}",
-        RANKINGS
-            .map(|ranking| format!(
-                "SELECT * FROM (SELECT '{ranking}' AS ranking, app_id, {ranking} AS total \
-                 FROM totals WHERE {ranking} > 0 ORDER BY {ranking} DESC, app_id LIMIT {TOP}) AS {ranking}"
-            ))
-            .join(" UNION ALL ")
+         {lists}"
     ))
     .load(conn)?;
-    let ids: Vec<i32> = placed.iter().map(|p| p.app_id).collect();
-    let mut by_app: HashMap<i32, Vec<(String, u64)>> = HashMap::new();
-    if !ids.is_empty() {
-        let list = ids
+    let refused: Vec<i32> = placed
+        .iter()
+        .filter(|p| p.ranking == REFUSED.name)
+        .map(|p| p.app_id)
+        .collect();
+    let mut parts_of: HashMap<i32, Vec<(String, u64)>> = HashMap::new();
+    if !refused.is_empty() {
+        let list = refused
             .iter()
             .map(i32::to_string)
             .collect::<Vec<_>>()
@@ -99,45 +136,57 @@ pub fn rankings(conn: &mut DbConn, from: i64) -> QueryResult<Rankings> {
              GROUP BY app_id, code"
         ))
         .load(conn)?;
-        for part in parts {
-            by_app
-                .entry(part.app_id)
-                .or_default()
-                .push((part.code, part.total.max(0) as u64));
+        for part in parts
+            .into_iter()
+            .filter(|part| (REFUSED.counts)(&part.code))
+        {
+            if part.total > 0 {
+                parts_of
+                    .entry(part.app_id)
+                    .or_default()
+                    .push((part.code, part.total as u64));
+            }
         }
     }
+    let ids: Vec<i32> = placed.iter().map(|p| p.app_id).collect();
     let names: HashMap<i32, String> = apps::table
         .filter(apps::id.eq_any(&ids))
         .select((apps::id, apps::name))
         .load(conn)?
         .into_iter()
         .collect();
-    let ranked = |ranking: &str, counted: &dyn Fn(&str) -> bool| -> Vec<Ranked> {
-        placed
+    let ranked = |ranking: &Ranking| -> Vec<Ranked> {
+        let mut list: Vec<Ranked> = placed
             .iter()
-            .filter(|p| p.ranking == ranking)
+            .filter(|p| p.ranking == ranking.name)
             .map(|p| {
-                let mut by_code: Vec<(String, u64)> = by_app
-                    .get(&p.app_id)
-                    .into_iter()
-                    .flatten()
-                    .filter(|(code, n)| counted(code) && *n > 0)
-                    .cloned()
-                    .collect();
+                let mut by_code = if ranking.name == REFUSED.name {
+                    parts_of.get(&p.app_id).cloned().unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
                 by_code.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                let total = if by_code.is_empty() {
+                    p.total.max(0) as u64
+                } else {
+                    by_code.iter().map(|(_, n)| n).sum()
+                };
                 Ranked {
                     app_id: p.app_id,
                     name: names.get(&p.app_id).cloned(),
-                    total: p.total.max(0) as u64,
+                    total,
                     by_code,
                 }
             })
-            .collect()
+            .collect();
+        // The rows of a UNION ALL come in no promised order.
+        list.sort_by(|a, b| b.total.cmp(&a.total).then(a.app_id.cmp(&b.app_id)));
+        list
     };
     Ok(Rankings {
-        busiest: ranked("busiest", &|_| true),
-        refused: ranked("refused", &|code| code != "VALID"),
-        inactive: ranked("inactive", &|code| code == "INACTIVE"),
+        busiest: ranked(&BUSIEST),
+        refused: ranked(&REFUSED),
+        inactive: ranked(&INACTIVE),
     })
 }
 
