@@ -190,14 +190,14 @@ pub async fn dashboard(
         }
     };
     // The chart reads the rows of everybody's hours or days: as cheap with a
-    // year of usage as with none.
-    let rows = db::run(&pool, move |conn| {
+    // year of usage as with none. It is drawn on the blocking pool too (see
+    // the key's page).
+    let usage = db::run(&pool, move |conn| {
         crate::usage::queries::rows(conn, Whose::All, &range)
+            .map(|rows| drawn.view(Whose::All, period, &range, rows))
     })
-    .await??;
-    let usage = drawn
-        .view(Whose::All, period, &range, rows)
-        .map_err(|e| anyhow::anyhow!("drawing the dashboard's chart failed: {e}"))?;
+    .await??
+    .map_err(|e| anyhow::anyhow!("drawing the dashboard's chart failed: {e}"))?;
     let denied = usage
         .totals
         .iter()

@@ -51,7 +51,8 @@ pub struct Segment {
     pub width: String,
     pub height: String,
     pub fill: &'static str,
-    /// "2026-12-01 14:00 UTC: 12 VALID", shown on hover.
+    /// "03-01 13:00: 4 VALID" (a bucket's label, its count and code), shown
+    /// on hover.
     pub title: String,
 }
 

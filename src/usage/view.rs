@@ -60,6 +60,11 @@ impl Period {
     }
 }
 
+/// `t`'s day as `2026-03-01`, written without parsing a format string.
+fn date(t: NaiveDateTime) -> String {
+    format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
+}
+
 /// Counts by code in words: "1,200 VALID, 4 FORBIDDEN".
 pub fn by_code(counts: &[(String, u64)]) -> String {
     counts
@@ -130,7 +135,7 @@ impl UsageView {
                 if hourly {
                     format!("{:02}-{:02} {:02}:00", t.month(), t.day(), t.hour())
                 } else {
-                    format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
+                    date(t)
                 }
             })
             .collect();
@@ -141,7 +146,7 @@ impl UsageView {
             .filter(|bucket| bucket.total() > 0)
             .map(|bucket| {
                 let t = bucket.start_time();
-                let date = format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day());
+                let date = date(t);
                 TableRow {
                     datetime: format!("{date}T{:02}:00:00Z", t.hour()),
                     label: if hourly {
@@ -195,23 +200,28 @@ type ViewKey = (Whose, Period, i64);
 /// whose rows are the same as last time shows the same view, drawn once
 /// (with months of usage, drawing the chart and its table was most of a
 /// page's work). Exact by construction: the rows are read for every page
-/// and compared; any change draws again. Bounded by the size of the HTML
-/// held.
+/// and compared; any change draws again. Bounded by the size of what is
+/// held: the HTML and the rows beside it.
 pub struct Drawn {
     views: quick_cache::sync::Cache<ViewKey, Arc<(Rows, Arc<UsageView>)>, HtmlWeight>,
 }
 
-/// What a held view weighs: its HTML, nearly all of it.
+/// What a held view weighs: its HTML and its rows (each row and its code).
 #[derive(Clone)]
 pub struct HtmlWeight;
 
 impl quick_cache::Weighter<ViewKey, Arc<(Rows, Arc<UsageView>)>> for HtmlWeight {
     fn weight(&self, _key: &ViewKey, held: &Arc<(Rows, Arc<UsageView>)>) -> u64 {
-        held.1.chart_html.len().max(1) as u64
+        let rows: usize = held
+            .0
+            .iter()
+            .map(|(_, code, _)| std::mem::size_of::<(i64, String, u64)>() + code.len())
+            .sum();
+        (held.1.chart_html.len() + rows).max(1) as u64
     }
 }
 
-/// The HTML the held views may add up to.
+/// What the held views may add up to.
 const DRAWN_BYTES: u64 = 8 * 1024 * 1024;
 
 impl Default for Drawn {

@@ -36,18 +36,19 @@ async fn find_with_usage(
     period: Period,
 ) -> Result<(AppDetail, u64, Arc<UsageView>), AppError> {
     let range = period.range(now);
-    let (detail, used, rows) = db::run_found(pool, move |conn| {
+    let (detail, used, usage) = db::run_found(pool, move |conn| {
         let Some(detail) = queries::detail(conn, id)? else {
             return Ok(None);
         };
         let used = queries::quota_used_by(conn, &detail.app, now)?;
         let rows = crate::usage::queries::rows(conn, Whose::App(id), &range)?;
-        Ok(Some((detail, used, rows)))
+        // Drawn here, on the blocking pool, not on a worker that answers
+        // verifications: a chart not held yet is most of the page's work.
+        let usage = drawn.view(Whose::App(id), period, &range, rows);
+        Ok(Some((detail, used, usage)))
     })
     .await?;
-    let usage = drawn
-        .view(Whose::App(id), period, &range, rows)
-        .map_err(|e| anyhow::anyhow!("drawing the key's chart failed: {e}"))?;
+    let usage = usage.map_err(|e| anyhow::anyhow!("drawing the key's chart failed: {e}"))?;
     Ok((detail, used, usage))
 }
 
@@ -69,8 +70,8 @@ pub async fn edit(
     path: web::Path<String>,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
-    // How the page words its links and warnings (one argument: a handler
-    // takes at most seven).
+    // How the page words its links and warnings (one argument, to keep
+    // within clippy's seven).
     (base, warning): (web::Data<ApiBasePath>, web::Data<ExpiryWarning>),
     query: web::Query<UsageQuery>,
     drawn: web::Data<Drawn>,
@@ -89,8 +90,8 @@ pub async fn update(
     form: web::Form<AppForm>,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
-    // How the page words its links and warnings (one argument: a handler
-    // takes at most seven).
+    // How the page words its links and warnings (one argument, to keep
+    // within clippy's seven).
     (base, warning): (web::Data<ApiBasePath>, web::Data<ExpiryWarning>),
     drawn: web::Data<Drawn>,
 ) -> Result<HttpResponse, AppError> {
