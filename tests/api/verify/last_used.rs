@@ -135,3 +135,23 @@ storage_test!(
         }
     }
 );
+
+storage_test!(a_last_use_never_moves_back, |app| async move {
+    use keyward::verify::queries::record_last_used;
+    let s = setup(&app).await;
+    let (other_id, _) = app.create_key("Other app", Some(s.role)).await;
+    let at = |second| {
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 1)
+            .and_then(|day| day.and_hms_opt(12, 0, second))
+            .expect("a time")
+    };
+    {
+        let mut conn = app.pool.get().unwrap();
+        // Two instances' flushes, the later one carrying an older time for
+        // one app (it verified that key earlier) and a newer one for the other.
+        record_last_used(&mut conn, &[(s.app_id, at(30)), (other_id, at(10))]).unwrap();
+        record_last_used(&mut conn, &[(s.app_id, at(20)), (other_id, at(40))]).unwrap();
+    }
+    assert_eq!(last_used_at(&app, s.app_id), Some(at(30)));
+    assert_eq!(last_used_at(&app, other_id), Some(at(40)));
+});
