@@ -13,7 +13,8 @@
 //!
 //! A trigram index (the `apps_search` migration) finds the few apps that hold
 //! a search of 3 or more characters without reading the others. On SQLite it
-//! is an FTS5 table, asked first: when at most [`MAX_CANDIDATES`] apps may
+//! is an FTS5 table, asked first (for the trigrams that cover the search,
+//! see [`fts_query`]): when at most [`MAX_CANDIDATES`] apps may
 //! match, each range query looks up just those by id and sorts them, however
 //! many apps there are. The candidates only narrow the search: each is still
 //! tested by the LIKE, so FTS5's own case folding (its trigrams fold Unicode
@@ -214,12 +215,30 @@ fn like_pattern(q: &str) -> String {
     pattern
 }
 
-/// An FTS5 query for `q` as one phrase: every character its own (inside
-/// double quotes only a double quote is special, and it is doubled). The
-/// trigram tokenizer turns the phrase into its trigrams in order, so it
-/// matches an app holding `q` in its name or description, whatever the case.
-fn fts_phrase(q: &str) -> String {
-    format!("\"{}\"", q.replace('"', "\"\""))
+/// An FTS5 query for `q` (3 or more characters): the trigrams that cover
+/// it, one at every third character and the last, all required, each in
+/// double quotes (inside which only a double quote is special, and it is
+/// doubled). An app holding `q` in its name or description holds each of
+/// them, whatever the case. Fewer trigrams than the whole phrase's, and no
+/// positions compared: for a 14-character name the index reads 5 doclists
+/// instead of 12 (about 180 instead of 430 µs at 1,000,000 apps), and the
+/// few more candidates this lets through the LIKE turns away.
+fn fts_query(q: &str) -> String {
+    let chars: Vec<char> = q.chars().collect();
+    let last = chars.len().saturating_sub(3);
+    let mut starts: Vec<usize> = (0..=last).step_by(3).collect();
+    if starts.last() != Some(&last) {
+        starts.push(last);
+    }
+    let mut terms: Vec<String> = Vec::new();
+    for start in starts {
+        let trigram: String = chars[start..(start + 3).min(chars.len())].iter().collect();
+        let term = format!("\"{}\"", trigram.replace('"', "\"\""));
+        if !terms.contains(&term) {
+            terms.push(term);
+        }
+    }
+    terms.join(" AND ")
 }
 
 #[derive(QueryableByName)]
@@ -234,7 +253,7 @@ fn candidates(conn: &mut SqliteConnection, q: &str) -> QueryResult<Option<Vec<i3
     let limit = i64::try_from(MAX_CANDIDATES + 1).unwrap_or(i64::MAX);
     let ids: Vec<i32> =
         diesel::sql_query("SELECT rowid AS id FROM apps_search WHERE apps_search MATCH ? LIMIT ?")
-            .bind::<Text, _>(fts_phrase(q))
+            .bind::<Text, _>(fts_query(q))
             .bind::<BigInt, _>(limit)
             .load::<Candidate>(conn)?
             .into_iter()
@@ -426,10 +445,22 @@ mod tests {
     }
 
     #[test]
-    fn fts_phrases_hold_every_character_as_itself() {
-        assert_eq!(fts_phrase("mobile"), "\"mobile\"");
-        assert_eq!(fts_phrase(r#"say "hi""#), r#""say ""hi""""#);
-        assert_eq!(fts_phrase("a* OR col:b NEAR("), "\"a* OR col:b NEAR(\"");
+    fn fts_queries_cover_the_search_with_trigrams_that_hold_every_character_as_itself() {
+        assert_eq!(fts_query("mob"), r#""mob""#);
+        assert_eq!(fts_query("mobile"), r#""mob" AND "ile""#);
+        assert_eq!(fts_query("mobile1"), r#""mob" AND "ile" AND "le1""#);
+        assert_eq!(
+            fts_query("sync-prod-0000"),
+            r#""syn" AND "c-p" AND "rod" AND "-00" AND "000""#
+        );
+        // Each trigram once.
+        assert_eq!(fts_query("0000000"), r#""000""#);
+        assert_eq!(fts_query(r#"say "hi""#), r#""say" AND " ""h" AND "hi""""#);
+        assert_eq!(
+            fts_query("a* OR col:b"),
+            r#""a* " AND "OR " AND "col" AND "l:b""#
+        );
+        assert_eq!(fts_query("ÄPFEL ẞ😀"), r#""ÄPF" AND "EL " AND " ẞ😀""#);
     }
 
     /// Letters whose case ASCII, Unicode and FTS5 fold differently (dotted
