@@ -37,29 +37,25 @@ pub struct Rankings {
     pub inactive: Vec<Ranked>,
 }
 
-/// One of the dashboard's rankings: its name in SQL, and which codes of a
-/// key's requests it counts, as SQL and as the page's breakdown tests them.
+/// One of the dashboard's rankings: its name in SQL, and which of a key's
+/// requests it counts, as an SQL condition on their code.
 struct Ranking {
     name: &'static str,
     /// `None`: every request counts.
-    sql: Option<&'static str>,
-    counts: fn(&str) -> bool,
+    condition: Option<&'static str>,
 }
 
 const BUSIEST: Ranking = Ranking {
     name: "busiest",
-    sql: None,
-    counts: |_| true,
+    condition: None,
 };
 const REFUSED: Ranking = Ranking {
     name: "refused",
-    sql: Some("code <> 'VALID'"),
-    counts: |code| code != "VALID",
+    condition: Some("code <> 'VALID'"),
 };
 const INACTIVE: Ranking = Ranking {
     name: "inactive",
-    sql: Some("code = 'INACTIVE'"),
-    counts: |code| code == "INACTIVE",
+    condition: Some("code = 'INACTIVE'"),
 };
 const RANKINGS: [Ranking; 3] = [BUSIEST, REFUSED, INACTIVE];
 
@@ -95,7 +91,7 @@ pub fn rankings(conn: &mut DbConn, from: i64) -> QueryResult<Rankings> {
     // client typed.
     let sums = RANKINGS
         .map(|ranking| {
-            let counted = match ranking.sql {
+            let counted = match ranking.condition {
                 None => "count".to_owned(),
                 Some(condition) => format!("CASE WHEN {condition} THEN count ELSE 0 END"),
             };
@@ -130,16 +126,15 @@ pub fn rankings(conn: &mut DbConn, from: i64) -> QueryResult<Rankings> {
             .map(i32::to_string)
             .collect::<Vec<_>>()
             .join(", ");
+        let refusals = REFUSED.condition.unwrap_or("TRUE");
         let parts: Vec<CodeTotal> = diesel::sql_query(format!(
             "SELECT app_id, code, CAST(SUM(count) AS BIGINT) AS total FROM usage_counts \
-             WHERE app_id IN ({list}) AND bucket_seconds = {HOUR} AND bucket_start >= {from} \
+             WHERE app_id IN ({list}) AND {refusals} \
+             AND bucket_seconds = {HOUR} AND bucket_start >= {from} \
              GROUP BY app_id, code"
         ))
         .load(conn)?;
-        for part in parts
-            .into_iter()
-            .filter(|part| (REFUSED.counts)(&part.code))
-        {
+        for part in parts {
             if part.total > 0 {
                 parts_of
                     .entry(part.app_id)
