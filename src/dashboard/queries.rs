@@ -41,21 +41,20 @@ pub struct Rankings {
 /// requests it counts, as an SQL condition on their code.
 struct Ranking {
     name: &'static str,
-    /// `None`: every request counts.
-    condition: Option<&'static str>,
+    condition: &'static str,
 }
 
 const BUSIEST: Ranking = Ranking {
     name: "busiest",
-    condition: None,
+    condition: "TRUE",
 };
 const REFUSED: Ranking = Ranking {
     name: "refused",
-    condition: Some("code <> 'VALID'"),
+    condition: "code <> 'VALID'",
 };
 const INACTIVE: Ranking = Ranking {
     name: "inactive",
-    condition: Some("code = 'INACTIVE'"),
+    condition: "code = 'INACTIVE'",
 };
 const RANKINGS: [Ranking; 3] = [BUSIEST, REFUSED, INACTIVE];
 
@@ -90,12 +89,8 @@ pub fn rankings(conn: &mut DbConn, from: i64) -> QueryResult<Rankings> {
     // Every value is a number keyward computed or a constant: nothing a
     // client typed.
     let sums = RANKINGS
-        .map(|ranking| {
-            let counted = match ranking.condition {
-                None => "count".to_owned(),
-                Some(condition) => format!("CASE WHEN {condition} THEN count ELSE 0 END"),
-            };
-            format!("CAST(SUM({counted}) AS BIGINT) AS {}", ranking.name)
+        .map(|Ranking { name, condition }| {
+            format!("CAST(SUM(CASE WHEN {condition} THEN count ELSE 0 END) AS BIGINT) AS {name}")
         })
         .join(", ");
     let lists = RANKINGS
@@ -126,7 +121,7 @@ pub fn rankings(conn: &mut DbConn, from: i64) -> QueryResult<Rankings> {
             .map(i32::to_string)
             .collect::<Vec<_>>()
             .join(", ");
-        let refusals = REFUSED.condition.unwrap_or("TRUE");
+        let refusals = REFUSED.condition;
         let parts: Vec<CodeTotal> = diesel::sql_query(format!(
             "SELECT app_id, code, CAST(SUM(count) AS BIGINT) AS total FROM usage_counts \
              WHERE app_id IN ({list}) AND {refusals} \
