@@ -258,8 +258,9 @@ struct Found {
 ///
 /// One row comes back, the count and the ids in one string: a search that
 /// matches many apps (the first letters of a word) is told so without
-/// 1,001 rows handed over one by one (at 1,000,000 apps, about half of what
-/// such a search cost).
+/// 1,001 rows handed over one by one. At 1,000,000 apps that took a search
+/// for `mobile` (one app in eight) from 320–445 to 250–285 µs for the whole
+/// page's queries.
 fn candidates(conn: &mut SqliteConnection, q: &str) -> QueryResult<Option<Vec<i32>>> {
     let most = i64::try_from(MAX_CANDIDATES).unwrap_or(i64::MAX);
     let found = diesel::sql_query(
