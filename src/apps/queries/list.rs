@@ -242,13 +242,12 @@ fn fts_query(q: &str) -> String {
 }
 
 /// What the trigram index found for a search: how many apps, up to
-/// [`MAX_CANDIDATES`] + 1, and their ids when there are no more than
-/// [`MAX_CANDIDATES`].
+/// [`MAX_CANDIDATES`] + 1, and their ids.
 #[derive(QueryableByName)]
 struct Found {
     #[diesel(sql_type = BigInt)]
     count: i64,
-    /// Comma-separated; `NULL` when there are too many to be candidates.
+    /// Comma-separated; `NULL` when none was found.
     #[diesel(sql_type = Nullable<Text>)]
     ids: Option<String>,
 }
@@ -264,10 +263,9 @@ struct Found {
 fn candidates(conn: &mut SqliteConnection, q: &str) -> QueryResult<Option<Vec<i32>>> {
     let most = i64::try_from(MAX_CANDIDATES).unwrap_or(i64::MAX);
     let found = diesel::sql_query(
-        "SELECT count(*) AS count, CASE WHEN count(*) <= ? THEN group_concat(id) END AS ids \
+        "SELECT count(*) AS count, group_concat(id) AS ids \
          FROM (SELECT rowid AS id FROM apps_search WHERE apps_search MATCH ? LIMIT ?)",
     )
-    .bind::<BigInt, _>(most)
     .bind::<Text, _>(fts_query(q))
     .bind::<BigInt, _>(most.saturating_add(1))
     .get_result::<Found>(conn)?;
