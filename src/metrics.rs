@@ -28,6 +28,7 @@ pub struct Metrics {
     verification_seconds: Histogram,
     cache_hits: IntCounter,
     cache_misses: IntCounter,
+    change_log_position: IntGauge,
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
     http_requests: IntCounterVec,
@@ -61,6 +62,12 @@ impl Metrics {
             "Key look-ups that went to the database.",
         )
         .expect("valid metric");
+        let change_log_position = IntGauge::new(
+            "keyward_verify_change_log_position",
+            "The newest change-log entry the verification cache has applied; \
+             0 while it follows none (before the first read, or after one failed).",
+        )
+        .expect("valid metric");
         let pool_connections = IntGaugeVec::new(
             Opts::new(
                 "keyward_db_pool_connections",
@@ -89,6 +96,7 @@ impl Metrics {
             Box::new(verification_seconds.clone()),
             Box::new(cache_hits.clone()),
             Box::new(cache_misses.clone()),
+            Box::new(change_log_position.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_max.clone()),
             Box::new(http_requests.clone()),
@@ -105,6 +113,7 @@ impl Metrics {
             verification_seconds,
             cache_hits,
             cache_misses,
+            change_log_position,
             pool_connections,
             pool_max,
             http_requests,
@@ -131,6 +140,13 @@ impl Metrics {
         } else {
             self.cache_misses.inc();
         }
+    }
+
+    /// Where the verification cache is in the change log after a poll:
+    /// instances sharing a database that show the same value have applied
+    /// the same changes.
+    pub fn record_change_log_position(&self, last_id: Option<i64>) {
+        self.change_log_position.set(last_id.unwrap_or(0));
     }
 
     /// One answered request. `route` is the matched pattern (`/api-keys/{id}`),

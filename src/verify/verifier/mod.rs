@@ -387,8 +387,14 @@ impl Verifier {
 
     /// Reads the change log and applies what changed since the last poll;
     /// starts over where that cannot be done change by change, and drops the
-    /// cache when the log cannot be read.
+    /// cache when the log cannot be read. The metrics show where it got to.
     pub async fn poll(&self) {
+        self.read_changes().await;
+        self.metrics
+            .record_change_log_position(self.cache.position().map(|at| at.last_id));
+    }
+
+    async fn read_changes(&self) {
         let at = self.cache.position();
         let read = db::run(&self.pool, move |conn| match at {
             None => changes::position(conn).map(Read::Position),

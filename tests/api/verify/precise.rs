@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::{FRESH, code, contacts_get, setup};
 use crate::harness::{Peer, TestApp, eventually};
 
-/// The peer's key cache hits and misses so far.
-async fn cache_counts(peer: &Peer) -> (u64, u64) {
+/// The values of metrics without labels on the peer's `/metrics`, in order.
+async fn metrics_of<const N: usize>(peer: &Peer, names: [&str; N]) -> [u64; N] {
     let text = peer
         .client
         .get(format!("{}/metrics", peer.address))
@@ -23,16 +23,38 @@ async fn cache_counts(peer: &Peer) -> (u64, u64) {
         .text()
         .await
         .expect("no metrics");
-    let value = |name: &str| {
+    names.map(|name| {
         text.lines()
             .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
             .and_then(|value| value.parse::<f64>().ok())
             .unwrap_or_else(|| panic!("no {name} in {text}")) as u64
-    };
-    (
-        value("keyward_verify_cache_hits_total"),
-        value("keyward_verify_cache_misses_total"),
+    })
+}
+
+/// The peer's key cache hits and misses so far.
+async fn cache_counts(peer: &Peer) -> (u64, u64) {
+    let [hits, misses] = metrics_of(
+        peer,
+        [
+            "keyward_verify_cache_hits_total",
+            "keyward_verify_cache_misses_total",
+        ],
     )
+    .await;
+    (hits, misses)
+}
+
+/// The newest entry of the change log.
+fn newest_change(app: &TestApp) -> u64 {
+    use diesel::prelude::*;
+    use keyward::schema::verify_changes;
+    let mut conn = app.pool.get().unwrap();
+    let newest = verify_changes::table
+        .select(diesel::dsl::max(verify_changes::id))
+        .first::<Option<i64>>(&mut conn)
+        .unwrap()
+        .expect("the set-up wrote changes");
+    u64::try_from(newest).unwrap()
 }
 
 /// Presents `body` to the peer for a few of its polls, so it is surely
@@ -203,5 +225,39 @@ storage_test!(
             .expect("the import failed");
         }
         peer_honours(&peer, &body, "VALID", "importing the key").await;
+    }
+);
+
+storage_test!(
+    a_peer_shows_how_far_it_has_read_the_change_log,
+    |app| async move {
+        let s = setup(&app).await;
+        let peer = app.start_peer().await;
+        let position = || async {
+            let [at] = metrics_of(&peer, ["keyward_verify_change_log_position"]).await;
+            at
+        };
+        let before = newest_change(&app);
+        eventually(
+            FRESH * 5,
+            "the peer to start from the log's end",
+            || async { (position().await == before).then_some(()) },
+        )
+        .await;
+
+        app.set_key_active(s.app_id, false).await;
+        let changed = Instant::now();
+        let after = newest_change(&app);
+        assert!(after > before, "deactivating an app wrote no change");
+        let seen = eventually(FRESH * 5, "the peer to read the change", || async {
+            let at = position().await;
+            (at == after).then_some(at)
+        })
+        .await;
+        let took = changed.elapsed();
+        assert!(
+            took <= FRESH,
+            "the peer's metrics showed the change read {took:?} after it ({seen}); the promise is one second"
+        );
     }
 );
