@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use keyward::clock::ManualClock;
 use keyward::config::DatabaseOutage;
-use keyward::schema::limit_counters;
+use keyward::schema::{limit_counters, verify_changes};
 use serde_json::json;
 
 use crate::harness::{
@@ -371,14 +371,7 @@ async fn limits_follow_the_outage_choice() {
     // `allow` has the key in its cache (a look-up after a change may not be
     // cached, so until a verification is answered from it) and `refuse` has
     // judged it too.
-    let hits = || async {
-        let metrics = allow.get("/metrics").await.body;
-        metrics
-            .lines()
-            .find_map(|line| line.strip_prefix("keyward_verify_cache_hits_total "))
-            .and_then(|n| n.trim().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let hits = || metric(&allow, "keyward_verify_cache_hits_total");
     let admitted = std::sync::atomic::AtomicUsize::new(0);
     let cached = || {
         eventually(Duration::from_secs(5), "the key to be cached", || async {
@@ -393,9 +386,25 @@ async fn limits_follow_the_outage_choice() {
     };
     cached().await;
     // A hit may still come before `allow` reads the edit's change (it reads
-    // the log four times a second), which then drops the key: once it has
-    // surely read it, the key is cached again and stays.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // the log four times a second), which then drops the key: once its
+    // metrics show it has read the log that far, the key is cached again
+    // and stays.
+    let newest = {
+        let mut conn = allow.pool.get().unwrap();
+        verify_changes::table
+            .select(diesel::dsl::max(verify_changes::id))
+            .first::<Option<i64>>(&mut conn)
+            .unwrap()
+            .expect("the edit wrote a change")
+    };
+    eventually(
+        Duration::from_secs(5),
+        "allow to read the change log as far as the edit",
+        || async {
+            (metric(&allow, "keyward_verify_change_log_position").await >= newest).then_some(())
+        },
+    )
+    .await;
     cached().await;
     assert_eq!(refuse.verify(&json!({"key": key})).await["code"], "VALID");
     let window = |conn: &mut keyward::db::DbConn| {
@@ -462,4 +471,14 @@ async fn limits_follow_the_outage_choice() {
     .await;
     let answer = refuse.verify(&json!({"key": key})).await;
     assert_eq!(answer["code"], "RATE_LIMITED", "{answer}");
+}
+
+/// The value of a metric without labels, as `/metrics` shows it (0 if absent).
+async fn metric(app: &TestApp, name: &str) -> i64 {
+    let metrics = app.get("/metrics").await.body;
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
