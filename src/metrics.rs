@@ -65,7 +65,7 @@ impl Metrics {
         let change_log_position = IntGauge::new(
             "keyward_verify_change_log_position",
             "The newest change-log entry the verification cache has applied; \
-             0 while it follows none (before the first read, or when a failed read dropped the cache).",
+             0 until the first change, and while it follows none (before the first read, or when a failed read dropped the cache).",
         )
         .expect("valid metric");
         let pool_connections = IntGaugeVec::new(
