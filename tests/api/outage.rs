@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use keyward::clock::ManualClock;
 use keyward::config::DatabaseOutage;
-use keyward::schema::{limit_counters, verify_changes};
+use keyward::schema::limit_counters;
 use serde_json::json;
 
 use crate::harness::{
-    StatusCode, TempDir, TestApp, TestDb, TestResponse, api_client, eventually, free_port,
+    Scrape, StatusCode, TempDir, TestApp, TestDb, TestResponse, api_client, eventually, free_port,
     skip_or_fail,
 };
 use crate::verify::forward_auth;
@@ -371,7 +371,11 @@ async fn limits_follow_the_outage_choice() {
     // `allow` has the key in its cache (a look-up after a change may not be
     // cached, so until a verification is answered from it) and `refuse` has
     // judged it too.
-    let hits = || metric(&allow, "keyward_verify_cache_hits_total");
+    let hits = || async {
+        Scrape::of(&allow)
+            .await
+            .value("keyward_verify_cache_hits_total", &[])
+    };
     let admitted = std::sync::atomic::AtomicUsize::new(0);
     let cached = || {
         eventually(Duration::from_secs(5), "the key to be cached", || async {
@@ -389,20 +393,11 @@ async fn limits_follow_the_outage_choice() {
     // the log four times a second), which then drops the key: once its
     // metrics show it has read the log that far, the key is cached again
     // and stays.
-    let newest = {
-        let mut conn = allow.pool.get().unwrap();
-        verify_changes::table
-            .select(diesel::dsl::max(verify_changes::id))
-            .first::<Option<i64>>(&mut conn)
-            .unwrap()
-            .expect("the edit wrote a change")
-    };
+    let newest = allow.newest_change();
     eventually(
         Duration::from_secs(5),
         "allow to read the change log as far as the edit",
-        || async {
-            (metric(&allow, "keyward_verify_change_log_position").await >= newest).then_some(())
-        },
+        || async { (position(&allow).await >= newest).then_some(()) },
     )
     .await;
     cached().await;
@@ -473,12 +468,9 @@ async fn limits_follow_the_outage_choice() {
     assert_eq!(answer["code"], "RATE_LIMITED", "{answer}");
 }
 
-/// The value of a metric without labels, as `/metrics` shows it (0 if absent).
-async fn metric(app: &TestApp, name: &str) -> i64 {
-    let metrics = app.get("/metrics").await.body;
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
+/// How far the app's verification cache has read the change log.
+async fn position(app: &TestApp) -> i64 {
+    Scrape::of(app)
+        .await
+        .value("keyward_verify_change_log_position", &[]) as i64
 }

@@ -12,6 +12,7 @@ mod browser;
 mod db;
 mod html;
 mod http;
+mod metrics;
 mod process;
 mod seed;
 mod session;
@@ -24,6 +25,7 @@ pub use html::{
     text_of, textarea_value,
 };
 pub use http::{StatusCode, TestResponse, api_client, login_next, query, verify_at};
+pub use metrics::Scrape;
 pub use process::KeywardProcess;
 pub use seed::{StoredApp, create_role};
 pub use server::{Peer, TestApp, eventually, free_port, spawn_app, spawn_app_with};

@@ -12,6 +12,18 @@ use super::http::StatusCode;
 use super::server::TestApp;
 
 impl TestApp {
+    /// The id of the change log's newest entry (what an instance that has
+    /// read the whole log shows as `keyward_verify_change_log_position`).
+    pub fn newest_change(&self) -> i64 {
+        use keyward::schema::verify_changes;
+        let mut conn = self.pool.get().expect("no database connection");
+        verify_changes::table
+            .select(diesel::dsl::max(verify_changes::id))
+            .first::<Option<i64>>(&mut conn)
+            .expect("cannot read the change log")
+            .expect("the change log is empty")
+    }
+
     pub fn admin_exists(&self) -> bool {
         let mut conn = self.pool.get().expect("no database connection");
         admins::any_exist(&mut conn).expect("cannot read admins")

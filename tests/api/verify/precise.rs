@@ -11,51 +11,15 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{FRESH, code, contacts_get, setup};
-use crate::harness::{Peer, TestApp, eventually};
-
-/// The values of metrics without labels on the peer's `/metrics`, in order.
-async fn metrics_of<const N: usize>(peer: &Peer, names: [&str; N]) -> [u64; N] {
-    let text = peer
-        .client
-        .get(format!("{}/metrics", peer.address))
-        .send()
-        .await
-        .expect("request failed")
-        .text()
-        .await
-        .expect("no metrics");
-    names.map(|name| {
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-            .and_then(|value| value.parse::<f64>().ok())
-            .unwrap_or_else(|| panic!("no {name} in {text}")) as u64
-    })
-}
+use crate::harness::{Peer, Scrape, TestApp, eventually};
 
 /// The peer's key cache hits and misses so far.
 async fn cache_counts(peer: &Peer) -> (u64, u64) {
-    let [hits, misses] = metrics_of(
-        peer,
-        [
-            "keyward_verify_cache_hits_total",
-            "keyward_verify_cache_misses_total",
-        ],
+    let scrape = Scrape::of_peer(peer).await;
+    (
+        scrape.value("keyward_verify_cache_hits_total", &[]) as u64,
+        scrape.value("keyward_verify_cache_misses_total", &[]) as u64,
     )
-    .await;
-    (hits, misses)
-}
-
-/// The newest entry of the change log.
-fn newest_change(app: &TestApp) -> u64 {
-    use diesel::prelude::*;
-    use keyward::schema::verify_changes;
-    let mut conn = app.pool.get().unwrap();
-    let newest = verify_changes::table
-        .select(diesel::dsl::max(verify_changes::id))
-        .first::<Option<i64>>(&mut conn)
-        .unwrap()
-        .expect("the set-up wrote changes");
-    u64::try_from(newest).unwrap()
 }
 
 /// Presents `body` to the peer for a few of its polls, so it is surely
@@ -235,10 +199,11 @@ storage_test!(
         let s = setup(&app).await;
         let peer = app.start_peer().await;
         let position = || async {
-            let [at] = metrics_of(&peer, ["keyward_verify_change_log_position"]).await;
-            at
+            Scrape::of_peer(&peer)
+                .await
+                .value("keyward_verify_change_log_position", &[]) as i64
         };
-        let before = newest_change(&app);
+        let before = app.newest_change();
         eventually(
             FRESH * 5,
             "the peer to start from the log's end",
@@ -248,7 +213,7 @@ storage_test!(
 
         app.set_key_active(s.app_id, false).await;
         let changed = Instant::now();
-        let after = newest_change(&app);
+        let after = app.newest_change();
         assert!(after > before, "deactivating an app wrote no change");
         eventually(FRESH * 5, "the peer to read the change", || async {
             (position().await == after).then_some(())
