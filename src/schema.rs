@@ -190,6 +190,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    usage_rollup (id) {
+        id -> Integer,
+        hour -> BigInt,
+        app -> Integer,
+    }
+}
+
+diesel::table! {
     webhook_deliveries (id) {
         id -> Integer,
         event -> Text,
@@ -227,5 +235,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_sessions,
     limit_counters,
     usage_counts,
+    usage_rollup,
     webhook_deliveries
 );

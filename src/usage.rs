@@ -4,9 +4,12 @@
 //! memory ([`Recorder`]) and added to `usage_counts` in batches, every second
 //! and once more at shutdown, never one write per verification; every
 //! instance adds its own, so the sums are exact across instances on one
-//! database. Each count goes to an hourly and a daily row, for its key and
-//! for everybody ([`ALL`]), so a chart of 30 days reads 30 rows and the
-//! dashboard's chart reads no key's rows at all. Hourly rows older than the
+//! database. Each count goes to its hour's row, for its key and for
+//! everybody ([`ALL`]), so the dashboard's chart reads no key's rows at all.
+//! Once an hour is over it is rolled up into its day's row, a few thousand
+//! keys to a transaction; a chart of 30 days reads 30 rows and the hours
+//! not rolled yet. One row written per count, not two: with a million keys
+//! in use most counts are rows of their own. Hourly rows older than the
 //! retention (90 days by default) are deleted a day at a time; daily rows
 //! are kept a year.
 //!

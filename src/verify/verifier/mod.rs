@@ -75,6 +75,8 @@ pub const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 const USAGE_RETENTION_INTERVAL: Duration = Duration::from_secs(600);
 /// Usage counts one transaction writes.
 const USAGE_CHUNK: usize = 1_000;
+/// Chunks of finished hours rolled up into their days each second, at most.
+const ROLLUP_CHUNKS_A_CALL: usize = 20;
 /// After a failed write of counts, verifications do not try again for this
 /// long (the background flush does).
 const LIMITS_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
@@ -484,9 +486,10 @@ impl Verifier {
 
     /// Writes the verifications counted for the usage pages, a bounded chunk
     /// to a transaction; what fails to be written waits for the next time.
-    pub async fn flush_usage(&self) {
+    /// Returns whether everything taken was written.
+    pub async fn flush_usage(&self) -> bool {
         let Some(usage) = &self.usage else {
-            return;
+            return true;
         };
         let _flushing = self.flushing_usage.lock().await;
         let taken = usage.take();
@@ -509,16 +512,43 @@ impl Verifier {
                 kept.len()
             );
             usage.put_back(kept);
+            return false;
+        }
+        true
+    }
+
+    /// Rolls finished hours of usage up into their days, a bounded chunk to
+    /// a transaction and at most `chunks` of them, so that the counts
+    /// written meanwhile wait little (each second `ROLLUP_CHUNKS_A_CALL`:
+    /// at a million keys in use an hour is a million rows, rolled in about
+    /// ten seconds).
+    pub async fn roll_up_usage(&self, chunks: usize) {
+        if self.usage.is_none() {
             return;
+        }
+        let now = unix_seconds(self.clock.now());
+        for _ in 0..chunks {
+            match db::run(&self.pool, move |conn| {
+                usage::queries::roll_up_next_chunk(conn, now)
+            })
+            .await
+            {
+                Ok(Ok(true)) => continue,
+                Ok(Ok(false)) => break,
+                Ok(Err(e)) => return log::warn!("rolling usage up into days failed: {e}"),
+                Err(e) => return log::warn!("rolling usage up into days failed: {e}"),
+            }
         }
     }
 
-    /// Deletes hourly usage older than the retention (its days keep it), a
-    /// day to a transaction, and days older than a year.
+    /// Deletes hourly usage older than the retention (its days keep it: all
+    /// that is over is rolled up first), a day to a transaction, and days
+    /// older than a year.
     pub async fn prune_usage(&self) {
         if self.usage.is_none() {
             return;
         }
+        self.roll_up_usage(usize::MAX).await;
         let now = unix_seconds(self.clock.now());
         let before = now - i64::from(self.usage_retention_days) * usage::DAY;
         loop {
@@ -615,7 +645,11 @@ impl Verifier {
             let mut every = every(USAGE_FLUSH_INTERVAL);
             loop {
                 every.tick().await;
-                recorder.flush_usage().await;
+                // Counts that could not be written mean a database that is
+                // away or busy: no roll-up on top.
+                if recorder.flush_usage().await {
+                    recorder.roll_up_usage(ROLLUP_CHUNKS_A_CALL).await;
+                }
             }
         });
         let keeper = Arc::clone(self);

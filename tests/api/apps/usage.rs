@@ -2,8 +2,8 @@
 //! known traffic counted exactly per key, hour and outcome (the unknown key
 //! toward the global row), across a graceful restart and across two
 //! instances; the key page's chart and table saying what the usage API says;
-//! retention deleting old hours while their days keep the counts, and a year
-//! later the days.
+//! retention rolling old hours up into their days, and a year later deleting
+//! the days; counts stored by earlier versions counted once after upgrades.
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ use crate::harness::{
 use crate::management::{Api, expect, expect_error};
 
 const START: &str = "2027-03-01 12:30:00";
+const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn start(db: TestDb) -> (TestApp, Arc<ManualClock>) {
     let at = NaiveDateTime::parse_from_str(START, "%Y-%m-%d %H:%M:%S").unwrap();
@@ -355,3 +356,150 @@ async fn counts_written_before_the_clustered_table_are_kept() {
     );
     assert_eq!(daily["totals"], json!({"FORBIDDEN": 1, "VALID": 3}));
 }
+
+// Hours became rolled up into their days when over (migration 000020),
+// where every count went to its day at once before: after the upgrade each
+// request is counted once in its day, and a day whose hours retention had
+// deleted keeps them.
+each_backend!(
+    days_written_before_hours_were_rolled_up_count_each_request_once,
+    |db| async move {
+        let (mut app, clock) = start(db).await;
+        let (id, key) = keyed(&app).await;
+        for _ in 0..3 {
+            assert_eq!(ask(&app.address, &key, "GET").await, "VALID");
+        }
+        assert_eq!(ask(&app.address, &key, "PUT").await, "FORBIDDEN");
+        clock.advance(TimeDelta::hours(1));
+        for _ in 0..2 {
+            assert_eq!(ask(&app.address, &key, "GET").await, "VALID");
+        }
+        app.restart().await;
+        // The rows as the version before wrote them: every day's row holding
+        // all of its counts (and no roll-up); the old retention deleted the
+        // first hour.
+        {
+            use diesel::connection::SimpleConnection;
+            let down = match app.backend() {
+                Backend::Sqlite => include_str!(
+                    "../../../migrations/sqlite/2026-12-02-000020_usage_rollup/down.sql"
+                ),
+                Backend::Postgres => include_str!(
+                    "../../../migrations/postgres/2026-12-02-000020_usage_rollup/down.sql"
+                ),
+            };
+            let mut conn = app.pool.get().unwrap();
+            conn.batch_execute(down).unwrap();
+            conn.batch_execute(
+                "DELETE FROM __diesel_schema_migrations WHERE version = '20261202000020';
+                 DELETE FROM usage_counts WHERE bucket_seconds = 3600
+                     AND bucket_start = 1803902400",
+            )
+            .unwrap();
+        }
+        // Starting migrates it again.
+        app.restart().await;
+        let api = Api::for_app(&app, "read").await;
+        let day = "granularity=day&from=2027-03-01T00:00:00Z&to=2027-03-02T00:00:00Z";
+        let hours = "from=2027-03-01T12:00:00Z&to=2027-03-01T14:00:00Z";
+        for whose in [format!("/apps/{id}/usage"), "/usage".to_owned()] {
+            let daily = expect(&api.get(&format!("{whose}?{day}")).await, StatusCode::OK);
+            assert_eq!(
+                daily["totals"],
+                json!({"FORBIDDEN": 1, "VALID": 5}),
+                "{whose}: each request once"
+            );
+            let hourly = expect(&api.get(&format!("{whose}?{hours}")).await, StatusCode::OK);
+            assert_eq!(
+                hourly["totals"],
+                json!({"VALID": 2}),
+                "{whose}: the hour kept"
+            );
+        }
+    }
+);
+
+// Finished hours are rolled up into their days as keyward goes; counts that
+// come late for an hour already rolled up (kept through an outage, say)
+// reach its day too, and no roll-up counts anything twice.
+each_backend!(
+    hours_rolled_up_into_days_count_each_request_once,
+    |db| async move {
+        let (app, clock) = start(db).await;
+        let (id, key) = keyed(&app).await;
+        for _ in 0..3 {
+            assert_eq!(ask(&app.address, &key, "GET").await, "VALID");
+        }
+        clock.advance(TimeDelta::hours(1));
+        for _ in 0..2 {
+            assert_eq!(ask(&app.address, &key, "GET").await, "VALID");
+        }
+        let rolled_past = |hour: &'static str| {
+            let pool = app.pool.clone();
+            async move {
+                use diesel::prelude::*;
+                use keyward::schema::usage_rollup;
+                let hour = chrono::DateTime::parse_from_rfc3339(hour)
+                    .unwrap()
+                    .timestamp();
+                let mut conn = pool.get().ok()?;
+                let rolled: i64 = usage_rollup::table
+                    .select(usage_rollup::hour)
+                    .first(&mut *conn)
+                    .ok()?;
+                (rolled > hour).then_some(())
+            }
+        };
+        eventually(WAIT, "12:00 to be rolled up", || {
+            rolled_past("2027-03-01T12:00:00Z")
+        })
+        .await;
+        let api = Api::for_app(&app, "read").await;
+        let day = "granularity=day&from=2027-03-01T00:00:00Z&to=2027-03-02T00:00:00Z";
+        let noon = "from=2027-03-01T12:00:00Z&to=2027-03-01T13:00:00Z";
+        let totals = |path: String| {
+            let api = &api;
+            async move { expect(&api.get(&path).await, StatusCode::OK)["totals"].clone() }
+        };
+        for whose in [format!("/apps/{id}/usage"), "/usage".to_owned()] {
+            assert_eq!(
+                totals(format!("{whose}?{day}")).await,
+                json!({"VALID": 5}),
+                "{whose}: the rolled hour and the current one"
+            );
+        }
+
+        // Four counts of noon come late, as an instance that kept them
+        // through an outage writes them.
+        {
+            let mut conn = app.pool.get().unwrap();
+            let noon = 1_803_902_400;
+            keyward::usage::queries::add(
+                &mut conn,
+                &[
+                    ((id, noon, "VALID"), 4),
+                    ((keyward::usage::ALL, noon, "VALID"), 4),
+                ],
+            )
+            .unwrap();
+        }
+        // Past midnight the day's other hour is rolled up too.
+        clock.advance(TimeDelta::hours(11));
+        eventually(WAIT, "13:00 to be rolled up", || {
+            rolled_past("2027-03-01T13:00:00Z")
+        })
+        .await;
+        for whose in [format!("/apps/{id}/usage"), "/usage".to_owned()] {
+            assert_eq!(
+                totals(format!("{whose}?{noon}")).await,
+                json!({"VALID": 7}),
+                "{whose}: noon's hour"
+            );
+            assert_eq!(
+                totals(format!("{whose}?{day}")).await,
+                json!({"VALID": 9}),
+                "{whose}: each request once in its day"
+            );
+        }
+    }
+);
