@@ -161,10 +161,9 @@ pub fn roll_up_next_chunk(conn: &mut DbConn, now: i64) -> QueryResult<bool> {
             .first(conn)
             .optional()?
             .map(|app: i32| app.max(from.saturating_add(1)));
-        // Bound, not formatted in: one statement for the prepared-statement
-        // cache. (SQLite takes `$n` as named parameters, numbered in order
-        // of appearance; and it needs the WHERE for ON CONFLICT after a
-        // SELECT to parse.)
+        // The values bound, not formatted into the text. (SQLite takes `$n`
+        // as named parameters, numbered in order of appearance; and it needs
+        // the WHERE for ON CONFLICT after a SELECT to parse.)
         use diesel::sql_types::{BigInt, Integer};
         let upto = until.map_or(i64::from(i32::MAX) + 1, i64::from);
         diesel::sql_query(
@@ -237,9 +236,8 @@ pub fn rows(
                 #[diesel(sql_type = diesel::sql_types::BigInt)]
                 count: i64,
             }
-            // Bound, not formatted in: one statement for the prepared-statement
-            // cache (SQLite takes `$n` as named parameters, numbered in order
-            // of appearance).
+            // The values bound, not formatted into the text (SQLite takes `$n`
+            // as named parameters, numbered in order of appearance).
             use diesel::sql_types::{BigInt, Integer};
             let stored: Vec<Stored> = diesel::sql_query(
                 "SELECT bucket_start, code, count FROM usage_counts \
