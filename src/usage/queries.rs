@@ -15,7 +15,7 @@ use crate::schema::{usage_counts, usage_rollup};
 /// How far hours are rolled up into their days (`usage_rollup`): every hour
 /// before `hour`, and `hour` itself for the apps before `app`. A day's count
 /// is its row plus its hours not rolled up yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 struct Rolled {
     hour: i64,
     app: i32,

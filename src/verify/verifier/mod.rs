@@ -43,7 +43,7 @@ pub mod limiter;
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
@@ -122,6 +122,13 @@ pub struct Verifier {
     born: Instant,
     /// Verifications counted for the usage pages; `None` with counting off.
     usage: Option<Recorder>,
+    /// The hour (Unix seconds) at whose start the last periodic roll-up
+    /// found every earlier hour in its days: until the clock reaches the
+    /// next hour, this instance has nothing to roll and opens no write
+    /// transaction each second to be told so. (Counts that come late for
+    /// such an hour wait for the next one; the day charts read unrolled
+    /// hours too.)
+    usage_rolled_before: AtomicI64,
     usage_retention_days: u32,
     metrics: Arc<Metrics>,
 }
@@ -160,6 +167,7 @@ impl Verifier {
             limits_offline_until: AtomicU64::new(0),
             born: Instant::now(),
             usage: usage.count.then(Recorder::default),
+            usage_rolled_before: AtomicI64::new(i64::MIN),
             usage_retention_days: usage.retention_days,
             inline_reads: backend == Backend::Sqlite,
             cache: Cache::new(capacity),
@@ -521,23 +529,28 @@ impl Verifier {
     /// a transaction and at most `chunks` of them, so that the counts
     /// written meanwhile wait little (each second `ROLLUP_CHUNKS_A_CALL`:
     /// at a million keys in use an hour is a million rows, rolled in about
-    /// ten seconds).
-    pub async fn roll_up_usage(&self, chunks: usize) {
+    /// ten seconds). Returns whether every finished hour is rolled.
+    async fn roll_up_usage(&self, chunks: usize) -> bool {
         if self.usage.is_none() {
-            return;
+            return true;
         }
         let now = unix_seconds(self.clock.now());
-        for _ in 0..chunks {
-            match db::run(&self.pool, move |conn| {
-                usage::queries::roll_up_next_chunk(conn, now)
-            })
-            .await
-            {
-                Ok(Ok(true)) => continue,
-                Ok(Ok(false)) => break,
-                Ok(Err(e)) => return log::warn!("rolling usage up into days failed: {e}"),
-                Err(e) => return log::warn!("rolling usage up into days failed: {e}"),
-            }
+        self.repeat("rolling usage up into days", chunks, move |conn| {
+            usage::queries::roll_up_next_chunk(conn, now)
+        })
+        .await
+    }
+
+    /// The roll-up of each second: none while the clock is in the hour a
+    /// roll-up last found nothing before.
+    async fn roll_up_usage_periodically(&self) {
+        let now = unix_seconds(self.clock.now());
+        let hour = now - now.rem_euclid(usage::HOUR);
+        if self.usage_rolled_before.load(Ordering::Relaxed) == hour {
+            return;
+        }
+        if self.roll_up_usage(ROLLUP_CHUNKS_A_CALL).await {
+            self.usage_rolled_before.store(hour, Ordering::Relaxed);
         }
     }
 
@@ -551,18 +564,10 @@ impl Verifier {
         self.roll_up_usage(usize::MAX).await;
         let now = unix_seconds(self.clock.now());
         let before = now - i64::from(self.usage_retention_days) * usage::DAY;
-        loop {
-            match db::run(&self.pool, move |conn| {
-                usage::queries::prune_hours_of_one_day(conn, before)
-            })
-            .await
-            {
-                Ok(Ok(true)) => continue,
-                Ok(Ok(false)) => break,
-                Ok(Err(e)) => return log::warn!("pruning hourly usage failed: {e}"),
-                Err(e) => return log::warn!("pruning hourly usage failed: {e}"),
-            }
-        }
+        self.repeat("pruning hourly usage", usize::MAX, move |conn| {
+            usage::queries::prune_hours_of_one_day(conn, before)
+        })
+        .await;
         let before = now - usage::KEEP_DAYS * usage::DAY;
         if let Err(e) = db::run(&self.pool, move |conn| {
             usage::queries::prune_days(conn, before)
@@ -571,6 +576,32 @@ impl Verifier {
         {
             log::warn!("pruning usage failed: {e}");
         }
+    }
+
+    /// Runs `step`, each time on a connection of its own, while it answers
+    /// that there is more to do, at most `times` times. A failure is logged
+    /// ("`doing` failed: …") and ends it. Returns whether `step` answered
+    /// that it was done.
+    async fn repeat<F>(&self, doing: &str, times: usize, step: F) -> bool
+    where
+        F: Fn(&mut DbConn) -> QueryResult<bool> + Clone + Send + 'static,
+    {
+        for _ in 0..times {
+            let step = step.clone();
+            let more = db::run(&self.pool, move |conn| step(conn))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|done| done.map_err(|e| e.to_string()));
+            match more {
+                Ok(true) => continue,
+                Ok(false) => return true,
+                Err(e) => {
+                    log::warn!("{doing} failed: {e}");
+                    return false;
+                }
+            }
+        }
+        false
     }
 
     /// Deletes counts of windows and periods long past.
@@ -591,19 +622,10 @@ impl Verifier {
     async fn prune_changes(&self) {
         let before = chrono::Utc::now().naive_utc()
             - chrono::Duration::from_std(KEEP_CHANGES).unwrap_or(chrono::Duration::MAX);
-        loop {
-            match db::run(&self.pool, move |conn| {
-                changes::prune(conn, before, PRUNE_BATCH)
-            })
-            .await
-            {
-                Ok(Ok(deleted)) if deleted as i64 >= PRUNE_BATCH => continue,
-                Ok(Ok(_)) => return,
-                Ok(Err(e)) => log::warn!("pruning the change log failed: {e}"),
-                Err(e) => log::warn!("pruning the change log failed: {e}"),
-            }
-            return;
-        }
+        self.repeat("pruning the change log", usize::MAX, move |conn| {
+            changes::prune(conn, before, PRUNE_BATCH).map(|deleted| deleted as i64 >= PRUNE_BATCH)
+        })
+        .await;
     }
 
     /// Starts the change poller, the last-used writer and the change log's
@@ -648,7 +670,7 @@ impl Verifier {
                 // Counts that could not be written mean a database that is
                 // away or busy: no roll-up on top.
                 if recorder.flush_usage().await {
-                    recorder.roll_up_usage(ROLLUP_CHUNKS_A_CALL).await;
+                    recorder.roll_up_usage_periodically().await;
                 }
             }
         });
