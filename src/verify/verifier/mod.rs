@@ -125,9 +125,10 @@ pub struct Verifier {
     /// The hour (Unix seconds) at whose start the last periodic roll-up
     /// found every earlier hour in its days: until the clock reaches the
     /// next hour, this instance has nothing to roll and opens no write
-    /// transaction each second to be told so. (Counts that come late for
-    /// such an hour wait for the next one; the day charts read unrolled
-    /// hours too.)
+    /// transaction each second to be told so. (Late counts for an earlier
+    /// hour go to its day when it is rolled; ones written as hours meanwhile,
+    /// for an hour that had no rows when it was passed, wait for the next
+    /// hour's roll-up, and the day charts read unrolled hours too.)
     usage_rolled_before: AtomicI64,
     usage_retention_days: u32,
     metrics: Arc<Metrics>,
@@ -591,7 +592,7 @@ impl Verifier {
             let more = db::run(&self.pool, move |conn| step(conn))
                 .await
                 .map_err(|e| e.to_string())
-                .and_then(|done| done.map_err(|e| e.to_string()));
+                .and_then(|stepped| stepped.map_err(|e| e.to_string()));
             match more {
                 Ok(true) => continue,
                 Ok(false) => return true,
