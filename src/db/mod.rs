@@ -365,6 +365,31 @@ where
 mod tests {
     use super::*;
 
+    /// The bundled SQLite is compiled as `.cargo/config.toml` says (a build
+    /// that misses its `[env]` would pass every other test and be slower):
+    /// no shared page cache, no memory statistics, and statements whose LIMIT
+    /// is bound kept in diesel's cache instead of compiled again each time.
+    #[test]
+    fn sqlite_is_compiled_with_the_options_keyward_relies_on() {
+        #[derive(diesel::QueryableByName)]
+        struct Used {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            used: i32,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        for (option, wanted) in [
+            ("ENABLE_MEMORY_MANAGEMENT", 0),
+            ("DEFAULT_MEMSTATUS=0", 1),
+            ("ENABLE_QPSG", 1),
+        ] {
+            let found = diesel::sql_query("SELECT sqlite_compileoption_used(?) AS used")
+                .bind::<diesel::sql_types::Text, _>(option)
+                .get_result::<Used>(&mut conn)
+                .unwrap();
+            assert_eq!(found.used, wanted, "SQLITE_{option}");
+        }
+    }
+
     #[test]
     fn url_scheme_selects_the_backend() {
         assert_eq!(Backend::from_url("keyward.db"), Ok(Backend::Sqlite));
