@@ -16,6 +16,7 @@ use chrono::NaiveDateTime;
 use super::domain::listing::{ListedApp, Page, cursor_of};
 use super::domain::{ApiKey, App, AppForm, Grace, NewApp, copied_description};
 use super::pages::{insert_with_new_key, write_errors};
+use super::queries::search::TrigramCounts;
 use super::queries::{self, list, write};
 use crate::api::{self, ApiCaller};
 use crate::clock::SharedClock;
@@ -36,12 +37,14 @@ pub async fn list(
     params: web::Query<ListParams>,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
+    counts: web::Data<TrigramCounts>,
 ) -> Result<HttpResponse, AppError> {
     let query = params.query()?;
     let now = clock.now();
     let page = {
         let query = query.clone();
-        db::run(&pool, move |conn| list::page(conn, &query, now)).await??
+        let counts = counts.into_inner();
+        db::run(&pool, move |conn| list::page(conn, &query, now, &counts)).await??
     };
     let link = |app: Option<&ListedApp>, to: fn(super::domain::listing::Cursor) -> Page| {
         app.map(|app| query.url_at(BASE, &to(cursor_of(app, query.sort))))

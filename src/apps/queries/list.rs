@@ -13,14 +13,12 @@
 //!
 //! A trigram index (the `apps_search` migration) finds the few apps that hold
 //! a search of 3 or more characters without reading the others. On SQLite it
-//! is an FTS5 table, asked first (for the trigrams that cover the search,
-//! see [`fts_query`]): when at most [`MAX_CANDIDATES`] apps may
-//! match, each range query looks up just those by id and sorts them, however
-//! many apps there are. The candidates only narrow the search: each is still
-//! tested by the LIKE, so FTS5's own case folding (its trigrams fold Unicode
-//! case) never changes what is found. On PostgreSQL they are GIN indexes
-//! (pg_trgm) on the very expressions the LIKE tests, and its planner chooses
-//! between them and the walk by its statistics.
+//! is an FTS5 table, asked first ([`super::search`]): when at most
+//! [`search::MAX_CANDIDATES`] apps may match, each range query looks up just
+//! those by id and sorts them, however many apps there are. The candidates
+//! only narrow the search: each is still tested by the LIKE. On PostgreSQL they are GIN
+//! indexes (pg_trgm) on the very expressions the LIKE tests, and its planner
+//! chooses between them and the walk by its statistics.
 //!
 //! Otherwise — a search of 1 or 2 characters, which no trigram serves, or one
 //! that more apps may match — the search walks the sort index in order,
@@ -38,8 +36,9 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{Bool, Text};
 
+use super::search::{self, TrigramCounts};
 use crate::apps::domain::listing::{ListQuery, ListedApp, Sort, SortValue, Status};
 use crate::db::{DbConn, MultiBackend};
 use crate::limits::Quota;
@@ -49,13 +48,15 @@ use crate::schema::{apps, roles};
 use std::collections::HashMap;
 
 /// One page of the list as `query` asks for it; `now` decides which keys
-/// count as expired for the "Expired" filter.
+/// count as expired for the "Expired" filter. `counts` are this process's
+/// counts of the search index's trigrams.
 pub fn page(
     conn: &mut DbConn,
     query: &ListQuery,
     now: NaiveDateTime,
+    counts: &TrigramCounts,
 ) -> QueryResult<Slice<ListedApp>> {
-    let search = search(conn, &query.q)?;
+    let search = search_for(conn, &query.q, counts)?;
     let ids = paging::page(
         &query.page,
         query.sort.column(),
@@ -162,13 +163,6 @@ macro_rules! ordered {
     };
 }
 
-/// The most apps a search reads from the trigram index. A search that may
-/// match more goes by the walk instead: at least one app in a thousand holds
-/// it (at a million apps), and those are likely to fill a page soon.
-/// Fewer, and reading them all (a lookup by id each, per range) is cheaper
-/// than walking to them.
-const MAX_CANDIDATES: usize = 1_000;
-
 /// A search as the range queries run it.
 struct Search {
     /// The `%…%` LIKE pattern every app shown must match.
@@ -180,13 +174,13 @@ struct Search {
 
 /// The search of `q`, with its candidates when the trigram index has few;
 /// `None` when not searching.
-fn search(conn: &mut DbConn, q: &str) -> QueryResult<Option<Search>> {
+fn search_for(conn: &mut DbConn, q: &str, counts: &TrigramCounts) -> QueryResult<Option<Search>> {
     if q.is_empty() {
         return Ok(None);
     }
     let candidates = match conn {
         // A trigram index finds nothing shorter than a trigram.
-        DbConn::Sqlite(sqlite) if q.chars().count() >= 3 => candidates(sqlite, q)?,
+        DbConn::Sqlite(sqlite) if q.chars().count() >= 3 => search::candidates(sqlite, counts, q)?,
         // PostgreSQL's planner weighs the GIN indexes against the walk
         // itself, from the statistics it keeps on the indexed expressions
         // (it takes the indexes for a rare search, the walk for a common one
@@ -213,73 +207,6 @@ fn like_pattern(q: &str) -> String {
     }
     pattern.push('%');
     pattern
-}
-
-/// An FTS5 query for `q` (3 or more characters): the trigrams that cover
-/// it, one at every third character and the last, all required, each in
-/// double quotes (inside which only a double quote is special, and it is
-/// doubled). An app holding `q` in its name or description holds each of
-/// them, whatever the case. Fewer trigrams than the whole phrase's, and no
-/// positions compared: for a 14-character name the index reads 5 doclists
-/// instead of 12 (about 180 instead of 430 µs at 1,000,000 apps), and the
-/// few more candidates this lets through the LIKE turns away.
-fn fts_query(q: &str) -> String {
-    let chars: Vec<char> = q.chars().collect();
-    let last = chars.len().saturating_sub(3);
-    let mut starts: Vec<usize> = (0..=last).step_by(3).collect();
-    if starts.last() != Some(&last) {
-        starts.push(last);
-    }
-    let mut terms: Vec<String> = Vec::new();
-    for start in starts {
-        let trigram: String = chars[start..(start + 3).min(chars.len())].iter().collect();
-        let term = format!("\"{}\"", trigram.replace('"', "\"\""));
-        if !terms.contains(&term) {
-            terms.push(term);
-        }
-    }
-    terms.join(" AND ")
-}
-
-/// What the trigram index found for a search: how many apps, up to
-/// [`MAX_CANDIDATES`] + 1, and their ids.
-#[derive(QueryableByName)]
-struct Found {
-    #[diesel(sql_type = BigInt)]
-    count: i64,
-    /// Comma-separated; `NULL` when none was found.
-    #[diesel(sql_type = Nullable<Text>)]
-    ids: Option<String>,
-}
-
-/// Up to [`MAX_CANDIDATES`] apps that may hold `q` (of 3 or more
-/// characters), by the FTS5 trigram index alone; `None` when more may.
-///
-/// One row comes back, the count and the ids in one string: a search that
-/// matches many apps (the first letters of a word) is told so without
-/// 1,001 rows handed over one by one. At 1,000,000 apps that took a search
-/// for `mobile` (one app in eight) from 320–445 to 250–285 µs for the whole
-/// page's queries.
-fn candidates(conn: &mut SqliteConnection, q: &str) -> QueryResult<Option<Vec<i32>>> {
-    let most = i64::try_from(MAX_CANDIDATES).unwrap_or(i64::MAX);
-    let found = diesel::sql_query(
-        "SELECT count(*) AS count, group_concat(id) AS ids \
-         FROM (SELECT rowid AS id FROM apps_search WHERE apps_search MATCH ? LIMIT ?)",
-    )
-    .bind::<Text, _>(fts_query(q))
-    .bind::<BigInt, _>(most.saturating_add(1))
-    .get_result::<Found>(conn)?;
-    if found.count > most {
-        return Ok(None);
-    }
-    let Some(ids) = found.ids else {
-        return Ok(Some(Vec::new()));
-    };
-    ids.split(',')
-        .map(str::parse)
-        .collect::<Result<Vec<i32>, _>>()
-        .map(Some)
-        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }
 
 /// A condition on apps, as the range queries combine them.
@@ -464,25 +391,6 @@ mod tests {
         assert_eq!(like_pattern("ÄPFEL ẞ"), "%Äpfel ẞ%");
     }
 
-    #[test]
-    fn fts_queries_cover_the_search_with_trigrams_that_hold_every_character_as_itself() {
-        assert_eq!(fts_query("mob"), r#""mob""#);
-        assert_eq!(fts_query("mobile"), r#""mob" AND "ile""#);
-        assert_eq!(fts_query("mobile1"), r#""mob" AND "ile" AND "le1""#);
-        assert_eq!(
-            fts_query("sync-prod-0000"),
-            r#""syn" AND "c-p" AND "rod" AND "-00" AND "000""#
-        );
-        // Each trigram once.
-        assert_eq!(fts_query("0000000"), r#""000""#);
-        assert_eq!(fts_query(r#"say "hi""#), r#""say" AND " ""h" AND "hi""""#);
-        assert_eq!(
-            fts_query("a* OR col:b"),
-            r#""a* " AND "OR " AND "col" AND "l:b""#
-        );
-        assert_eq!(fts_query("ÄPFEL ẞ😀"), r#""ÄPF" AND "EL " AND " ẞ😀""#);
-    }
-
     /// Letters whose case ASCII, Unicode and FTS5 fold differently (dotted
     /// and dotless i, the Kelvin sign, final sigma, sharp s), and the
     /// characters LIKE, FTS5 queries and SQL treat specially.
@@ -540,6 +448,7 @@ mod tests {
         let anything = proptest::collection::vec(proptest::sample::select(ALPHABET), 1..6)
             .prop_map(|chars| chars.into_iter().collect::<String>());
         let conn = RefCell::new(conn);
+        let counts = TrigramCounts::default();
         let mut runner = TestRunner::new(Config {
             cases: 400,
             ..Config::default()
@@ -563,7 +472,7 @@ mod tests {
                     per_page: 100,
                     ..ListQuery::default()
                 };
-                let found = page(&mut conn.borrow_mut(), &query, now).unwrap();
+                let found = page(&mut conn.borrow_mut(), &query, now, &counts).unwrap();
                 let found: Vec<&str> = found.rows.iter().map(|app| app.name.as_str()).collect();
                 prop_assert_eq!(found, expected, "q = {:?}", q);
                 Ok(())

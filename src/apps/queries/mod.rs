@@ -1,7 +1,9 @@
 //! The `apps` table: reading apps as domain types (this module), the API Keys
-//! list ([`list`]) and every write with its audit event ([`write`]).
+//! list ([`list`]) and its search ([`search`]), and every write with its
+//! audit event ([`write`]).
 
 pub mod list;
+pub mod search;
 pub mod write;
 
 pub use self::list::quota_used;
