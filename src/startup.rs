@@ -13,6 +13,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::admins::pages::setup::SetupToken;
+use crate::apps::queries::search;
 use crate::config::{ApiBasePath, Settings};
 use crate::db::{self, DbPool, settings};
 use crate::error::{AppError, BODY_LIMIT, form_error, json_error, method_not_allowed};
@@ -87,7 +88,7 @@ impl Application {
         let mut background = verifier.spawn_background_tasks();
         let dashboard_snapshots = web::Data::new(crate::dashboard::pages::Snapshots::default());
         let drawn_usage = web::Data::new(crate::usage::view::Drawn::default());
-        let trigram_counts = web::Data::new(crate::apps::queries::search::TrigramCounts::default());
+        let trigram_counts = web::Data::new(search::TrigramCounts::default());
         let webhook_target = web::Data::new(crate::webhooks::pages::WebhookTarget(
             config
                 .webhook
@@ -217,6 +218,7 @@ impl Application {
                 pool.clone(),
                 config.wal_checkpoint_interval,
             ));
+            background.push(spawn_search_index_merges(pool.clone()));
         }
         Ok(Application {
             address,
@@ -280,6 +282,54 @@ fn spawn_session_cleanup(pool: DbPool) -> tokio::task::JoinHandle<()> {
                 Ok(Ok(n)) => log::debug!("deleted {n} expired sessions"),
                 Ok(Err(e)) => log::warn!("deleting expired sessions failed: {e:#}"),
                 Err(e) => log::warn!("session clean-up task failed: {e}"),
+            }
+        }
+    })
+}
+
+/// The SQLite search index is merged into one segment at start and then
+/// every [`search::MERGE_INTERVAL`], a bounded step at a time with a pause
+/// between steps, in which other writers take their turn.
+fn spawn_search_index_merges(pool: DbPool) -> tokio::task::JoinHandle<()> {
+    const PAUSE: Duration = Duration::from_millis(10);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(search::MERGE_INTERVAL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let started = std::time::Instant::now();
+            let mut steps = 0_u32;
+            loop {
+                let merged = db::run(&pool, search::merge_step)
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|merged| merged.map_err(|e| e.to_string()));
+                match merged {
+                    Ok(true) => {
+                        steps += 1;
+                        tokio::time::sleep(PAUSE).await;
+                    }
+                    Ok(false) if steps == 0 => {
+                        log::info!("search index: one segment already, nothing to merge");
+                        break;
+                    }
+                    Ok(false) => {
+                        let steps = match steps {
+                            1 => "1 step".to_owned(),
+                            steps => format!("{steps} steps"),
+                        };
+                        log::info!(
+                            "search index: merged into one segment in {steps}, {} ms",
+                            started.elapsed().as_millis()
+                        );
+                        break;
+                    }
+                    // The next merge goes on where this one stopped.
+                    Err(e) => {
+                        log::warn!("merging the search index failed: {e}");
+                        break;
+                    }
+                }
             }
         }
     })
