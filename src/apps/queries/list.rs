@@ -16,9 +16,9 @@
 //! is an FTS5 table, asked first ([`super::search`]): when at most
 //! [`search::MAX_CANDIDATES`] apps may match, each range query looks up just
 //! those by id and sorts them, however many apps there are. The candidates
-//! only narrow the search: each is still tested by the LIKE. On PostgreSQL they are GIN
-//! indexes (pg_trgm) on the very expressions the LIKE tests, and its planner
-//! chooses between them and the walk by its statistics.
+//! only narrow the search: each is still tested by the LIKE. On PostgreSQL
+//! they are GIN indexes (pg_trgm) on the very expressions the LIKE tests, and
+//! its planner chooses between them and the walk by its statistics.
 //!
 //! Otherwise — a search of 1 or 2 characters, which no trigram serves, or one
 //! that more apps may match — the search walks the sort index in order,
@@ -429,7 +429,9 @@ mod tests {
                 .unwrap();
             stored.push((name.as_str().to_owned(), description));
         }
-        let substring = (0..stored.len(), 0..12usize, 1..8usize, any::<u64>()).prop_map({
+        // Up to 13 characters: a search of 10 or more covers four trigrams
+        // or more, of which the index is asked for the rarest three.
+        let substring = (0..stored.len(), 0..12usize, 1..14usize, any::<u64>()).prop_map({
             let stored = stored.clone();
             move |(app, start, len, flips)| {
                 let text: Vec<char> = stored[app].0.chars().collect();

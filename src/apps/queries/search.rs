@@ -11,11 +11,11 @@
 //!
 //! What a search costs the index is about how many apps the trigrams it
 //! asks for walk through together, and a long search (a name) covers more
-//! trigrams than it needs: `sync-prod-0000` covers five, three of them in
-//! one app of four or more. [`TrigramCounts`] remembers roughly how many
+//! trigrams than it needs: `sync-prod-0000` covers five, and at 1,000,000
+//! apps `syn` is in one of eight and `rod` in one of four. [`TrigramCounts`] remembers roughly how many
 //! apps hold each trigram, and a search of more than [`ASKED`] covering
-//! trigrams asks for the rarest three only: at 1,000,000 apps, 82 instead of
-//! 120 µs for that name (measured through the same SQLite). The counts only
+//! trigrams asks for the rarest three only: at 1,000,000 apps, 76 instead of
+//! 121 µs for that name (measured through the same SQLite). The counts only
 //! choose among trigrams that are all required anyway, so a stale count can
 //! cost time, never a match.
 //!
@@ -219,11 +219,14 @@ pub fn candidates(
     holding(conn, &trigrams)
 }
 
-/// How many pages of the index a merge step writes at most. Merging an
-/// index of 1,000,000 apps filled 5,000 to a transaction took 339 steps,
-/// 3.1 s in all; a step held SQLite's write lock for 4 ms at the median,
-/// and for up to 64 ms when its commit was the one to checkpoint the
-/// write-ahead log (one step in twenty).
+/// How many pages of the index a merge step writes, give or take a
+/// trigram: FTS5 stops a merge only between two trigrams' lists. Merging an
+/// index of 1,000,000 apps filled 5,000 to a transaction took 339 steps and
+/// 3.1–4.1 s in all; a step held SQLite's write lock for 4–5 ms at the
+/// median, 50–64 ms when its commit was the one to checkpoint the
+/// write-ahead log (one step in twenty), and one step 0.66–0.84 s: the one
+/// that wrote the trigrams of words in every app's description, lists of a
+/// million apps each.
 const MERGE_PAGES: i64 = 32;
 
 /// How often the index is merged into one segment again, after the merge at
