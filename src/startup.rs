@@ -324,7 +324,7 @@ fn spawn_search_index_merges(pool: DbPool) -> tokio::task::JoinHandle<()> {
                         );
                         break;
                     }
-                    // The next merge goes on where this one stopped.
+                    // Logged; the next day's merge goes on where this one stopped.
                     Err(e) => {
                         log::warn!("merging the search index failed: {e}");
                         break;
