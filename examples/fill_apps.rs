@@ -11,7 +11,7 @@ use anyhow::Context;
 use diesel::Connection;
 use diesel::prelude::*;
 use keyward::apps::domain::ApiKey;
-use keyward::apps::domain::{AppLocation, AppName, NewApp};
+use keyward::apps::domain::{AppName, NewApp};
 use keyward::schema::apps;
 
 /// Rows per transaction: large enough that SQLite syncs rarely, small enough
@@ -55,18 +55,12 @@ fn main() -> anyhow::Result<()> {
                 };
                 let (product, stage) = (pick(&PRODUCTS, 0), pick(&STAGES, 3));
                 let (team, usage) = (pick(&TEAMS, 5), pick(&USES, 8));
-                let app = NewApp {
-                    name: AppName::parse(&format!("{product}-{stage}-{i:06}"))
+                let app = NewApp::plain(
+                    AppName::parse(&format!("{product}-{stage}-{i:06}"))
                         .map_err(anyhow::Error::msg)?,
-                    description: format!("Used by the {team} team for {usage}"),
-                    is_active: i % 10 != 9,
-                    location: AppLocation::NoStorage,
-                    role_id: None,
-                    expires_at: None,
-                    allowed_ips: Default::default(),
-                    rate_limits: Default::default(),
-                    quota: None,
-                };
+                    format!("Used by the {team} team for {usage}"),
+                    i % 10 != 9,
+                );
                 let created = start + chrono::Duration::minutes(i as i64);
                 let id = keyward::apps::queries::write::insert(
                     conn,

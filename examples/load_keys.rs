@@ -12,7 +12,7 @@ use std::io::Write;
 use anyhow::Context;
 use diesel::Connection;
 use keyward::apps::domain::ApiKey;
-use keyward::apps::domain::{AppLocation, AppName, NewApp};
+use keyward::apps::domain::{AppName, NewApp};
 use keyward::roles::domain::rules::{Component, Rule, Verbs};
 use keyward::roles::domain::{NewRole, RoleName};
 use keyward::services::domain::{NewService, ServiceKind, ServiceLabel, ServiceName};
@@ -62,15 +62,12 @@ fn main() -> anyhow::Result<()> {
             for i in batch {
                 let key = ApiKey::generate();
                 let app = NewApp {
-                    name: AppName::parse(&format!("bench-{i}")).map_err(anyhow::Error::msg)?,
-                    description: String::new(),
-                    is_active: true,
-                    location: AppLocation::NoStorage,
                     role_id: Some(role_id),
-                    expires_at: None,
-                    allowed_ips: Default::default(),
-                    rate_limits: Default::default(),
-                    quota: None,
+                    ..NewApp::plain(
+                        AppName::parse(&format!("bench-{i}")).map_err(anyhow::Error::msg)?,
+                        String::new(),
+                        true,
+                    )
                 };
                 keyward::apps::queries::write::insert(conn, &app, &key, &actor, now)?;
                 writeln!(out, "{}", key.expose())?;

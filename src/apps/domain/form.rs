@@ -133,6 +133,23 @@ pub struct NewApp {
 }
 
 impl NewApp {
+    /// An app with a name, a description and whether it is active, and
+    /// the rest as the Create form starts: No Storage Required, no role, no
+    /// expiry, no address restriction, no rate limits and no quota.
+    pub fn plain(name: AppName, description: String, is_active: bool) -> Self {
+        NewApp {
+            name,
+            description,
+            is_active,
+            location: AppLocation::NoStorage,
+            role_id: None,
+            expires_at: None,
+            allowed_ips: AllowedIps::default(),
+            rate_limits: RateLimits::default(),
+            quota: None,
+        }
+    }
+
     /// Every problem at once, by field, so the form can show them all.
     pub fn parse(form: &AppForm) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();

@@ -381,7 +381,7 @@ mod tests {
     use proptest::test_runner::{Config, TestRunner};
 
     use super::*;
-    use crate::apps::domain::{ApiKey, AppLocation, AppName, NewApp};
+    use crate::apps::domain::{ApiKey, AppName, NewApp};
     use crate::db::audit::Actor;
 
     #[test]
@@ -413,17 +413,7 @@ mod tests {
                 .collect();
             let name = AppName::parse(&format!("{i}{text}")).unwrap();
             let description = text.chars().rev().collect::<String>();
-            let app = NewApp {
-                name: name.clone(),
-                description: description.clone(),
-                is_active: true,
-                location: AppLocation::NoStorage,
-                role_id: None,
-                expires_at: None,
-                allowed_ips: Default::default(),
-                rate_limits: Default::default(),
-                quota: None,
-            };
+            let app = NewApp::plain(name.clone(), description.clone(), true);
             let actor = Actor::local(None, "unit test");
             crate::apps::queries::write::insert(&mut conn, &app, &ApiKey::generate(), &actor, now)
                 .unwrap();

@@ -260,7 +260,7 @@ pub fn merge_step(conn: &mut DbConn) -> QueryResult<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apps::domain::{ApiKey, AppLocation, AppName, NewApp};
+    use crate::apps::domain::{ApiKey, AppName, NewApp};
     use crate::db::DbConn;
     use crate::db::audit::Actor;
 
@@ -332,18 +332,26 @@ mod tests {
         }
     }
 
-    fn app(name: &str) -> NewApp {
-        NewApp {
-            name: AppName::parse(name).unwrap(),
-            description: String::new(),
-            is_active: true,
-            location: AppLocation::NoStorage,
-            role_id: None,
-            expires_at: None,
-            allowed_ips: Default::default(),
-            rate_limits: Default::default(),
-            quota: None,
-        }
+    /// A migrated in-memory database.
+    fn database() -> DbConn {
+        let mut conn = DbConn::establish(":memory:").unwrap();
+        crate::db::run_migrations(&mut conn).unwrap();
+        conn
+    }
+
+    fn sqlite_of(conn: &mut DbConn) -> &mut SqliteConnection {
+        let DbConn::Sqlite(sqlite) = conn else {
+            unreachable!("an in-memory database is SQLite")
+        };
+        sqlite
+    }
+
+    /// Writes an app named `name` in a transaction of its own; its id.
+    fn insert(conn: &mut DbConn, name: &str) -> i32 {
+        let app = NewApp::plain(AppName::parse(name).unwrap(), String::new(), true);
+        let actor = Actor::local(None, "unit test");
+        let now = chrono::Utc::now().naive_utc();
+        crate::apps::queries::write::insert(conn, &app, &ApiKey::generate(), &actor, now).unwrap()
     }
 
     /// Counts that have gone stale (here: set by hand) choose trigrams
@@ -351,10 +359,7 @@ mod tests {
     /// asks for all its covering trigrams and still finds its few.
     #[test]
     fn a_search_whose_rarest_trigrams_are_common_after_all_asks_for_them_all() {
-        let mut conn = DbConn::establish(":memory:").unwrap();
-        crate::db::run_migrations(&mut conn).unwrap();
-        let now = chrono::Utc::now().naive_utc();
-        let actor = Actor::local(None, "unit test");
+        let mut conn = database();
         let mut few = Vec::new();
         for i in 0..MAX_CANDIDATES + 20 {
             // Every app holds `abcdefghi`; six hold `abcdefghijkl`.
@@ -363,21 +368,12 @@ mod tests {
             } else {
                 format!("abcdefghi-{i}")
             };
-            let id = crate::apps::queries::write::insert(
-                &mut conn,
-                &app(&name),
-                &ApiKey::generate(),
-                &actor,
-                now,
-            )
-            .unwrap();
+            let id = insert(&mut conn, &name);
             if i % 200 == 0 {
                 few.push(id);
             }
         }
-        let DbConn::Sqlite(sqlite) = &mut conn else {
-            unreachable!("an in-memory database is SQLite")
-        };
+        let sqlite = sqlite_of(&mut conn);
         let counts = TrigramCounts::default();
         // As counted: `jkl` is the rare one, and it is asked for.
         assert_eq!(counts.count(sqlite, "jkl").unwrap(), 6);
@@ -404,14 +400,7 @@ mod tests {
     /// is found, and merged again.
     #[test]
     fn merging_the_index_ends_in_one_segment_and_finds_the_same_apps() {
-        let mut conn = DbConn::establish(":memory:").unwrap();
-        crate::db::run_migrations(&mut conn).unwrap();
-        let now = chrono::Utc::now().naive_utc();
-        let actor = Actor::local(None, "unit test");
-        let insert = |conn: &mut DbConn, name: &str| {
-            crate::apps::queries::write::insert(conn, &app(name), &ApiKey::generate(), &actor, now)
-                .unwrap()
-        };
+        let mut conn = database();
         for i in 0..300 {
             let stage = ["prod", "dev", "test"][i % 3];
             insert(&mut conn, &format!("sync-{stage}-{i:06}"));
@@ -425,9 +414,7 @@ mod tests {
             "no-such-app",
         ];
         let found = |conn: &mut DbConn| {
-            let DbConn::Sqlite(sqlite) = conn else {
-                unreachable!("an in-memory database is SQLite")
-            };
+            let sqlite = sqlite_of(conn);
             searches.map(|q| candidates(sqlite, &counts, q).unwrap())
         };
         let before = found(&mut conn);
@@ -446,9 +433,7 @@ mod tests {
         assert_eq!(found(&mut conn), before);
 
         let id = insert(&mut conn, "sync-prod-000300");
-        let DbConn::Sqlite(sqlite) = &mut conn else {
-            unreachable!("an in-memory database is SQLite")
-        };
+        let sqlite = sqlite_of(&mut conn);
         assert_eq!(
             candidates(sqlite, &counts, "sync-prod-000300").unwrap(),
             Some(vec![id])
@@ -458,9 +443,7 @@ mod tests {
             "the new app's segment is not merged"
         );
         while merge_step(&mut conn).unwrap() {}
-        let DbConn::Sqlite(sqlite) = &mut conn else {
-            unreachable!("an in-memory database is SQLite")
-        };
+        let sqlite = sqlite_of(&mut conn);
         assert_eq!(
             candidates(sqlite, &counts, "sync-prod-000300").unwrap(),
             Some(vec![id])

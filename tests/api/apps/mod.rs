@@ -16,7 +16,7 @@ mod usage;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use keyward::apps::domain::{ApiKey, AppLocation, AppName, NewApp};
+use keyward::apps::domain::{ApiKey, AppName, NewApp};
 use keyward::schema::apps;
 
 use crate::harness::{
@@ -257,17 +257,11 @@ fn at(text: &str) -> NaiveDateTime {
 /// returns its id.
 fn add_app(app: &TestApp, admin_id: i32, seed: &Seed) -> i32 {
     let mut conn = app.pool.get().expect("no database connection");
-    let new = NewApp {
-        name: AppName::parse(seed.name).unwrap(),
-        description: seed.description.to_owned(),
-        is_active: seed.active,
-        location: AppLocation::NoStorage,
-        role_id: None,
-        expires_at: None,
-        allowed_ips: Default::default(),
-        rate_limits: Default::default(),
-        quota: None,
-    };
+    let new = NewApp::plain(
+        AppName::parse(seed.name).unwrap(),
+        seed.description.to_owned(),
+        seed.active,
+    );
     let id = keyward::apps::queries::write::insert(
         &mut conn,
         &new,

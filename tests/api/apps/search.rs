@@ -265,17 +265,11 @@ storage_test!(
         let mut conn = app.pool.get().expect("no database connection");
         conn.transaction(|conn| {
             for i in 0..1_030 {
-                let new = keyward::apps::domain::NewApp {
-                    name: keyward::apps::domain::AppName::parse(&format!("bulk-{i:04}")).unwrap(),
-                    description: format!("Imported in batch {}", i % 7),
-                    is_active: true,
-                    location: keyward::apps::domain::AppLocation::NoStorage,
-                    role_id: None,
-                    expires_at: None,
-                    allowed_ips: Default::default(),
-                    rate_limits: Default::default(),
-                    quota: None,
-                };
+                let new = keyward::apps::domain::NewApp::plain(
+                    keyward::apps::domain::AppName::parse(&format!("bulk-{i:04}")).unwrap(),
+                    format!("Imported in batch {}", i % 7),
+                    true,
+                );
                 keyward::apps::queries::write::insert(
                     conn,
                     &new,

@@ -153,7 +153,7 @@ storage_test!(
 storage_test!(
     a_key_that_comes_to_exist_is_found_within_a_second,
     |app| async move {
-        use keyward::apps::domain::{ApiKey, AppLocation, AppName, NewApp};
+        use keyward::apps::domain::{ApiKey, AppName, NewApp};
         let s = setup(&app).await;
         let peer = app.start_peer().await;
         // A client presents a key before it is imported: cached as unknown.
@@ -172,15 +172,8 @@ storage_test!(
             let now = chrono::Utc::now().naive_utc();
             conn.transaction(|conn| {
                 let new = NewApp {
-                    name: AppName::parse("Imported app").unwrap(),
-                    description: String::new(),
-                    is_active: true,
-                    location: AppLocation::NoStorage,
                     role_id: Some(s.role),
-                    expires_at: None,
-                    allowed_ips: Default::default(),
-                    rate_limits: Default::default(),
-                    quota: None,
+                    ..NewApp::plain(AppName::parse("Imported app").unwrap(), String::new(), true)
                 };
                 keyward::apps::queries::write::insert(conn, &new, &key, &actor, now)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
