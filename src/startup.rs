@@ -88,7 +88,7 @@ impl Application {
         let mut background = verifier.spawn_background_tasks();
         let dashboard_snapshots = web::Data::new(crate::dashboard::pages::Snapshots::default());
         let drawn_usage = web::Data::new(crate::usage::view::Drawn::default());
-        let trigram_counts = web::Data::new(search::TrigramCounts::default());
+        let search_stats = web::Data::new(search::SearchStats::default());
         let webhook_target = web::Data::new(crate::webhooks::pages::WebhookTarget(
             config
                 .webhook
@@ -174,7 +174,7 @@ impl Application {
                 .app_data(webhook_target.clone())
                 .app_data(dashboard_snapshots.clone())
                 .app_data(drawn_usage.clone())
-                .app_data(trigram_counts.clone())
+                .app_data(search_stats.clone())
                 .app_data(proxy.clone())
                 .app_data(body_timeout.clone())
                 .app_data(trusted_proxies.clone())

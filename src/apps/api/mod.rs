@@ -16,7 +16,7 @@ use chrono::NaiveDateTime;
 use super::domain::listing::{ListedApp, Page, cursor_of};
 use super::domain::{ApiKey, App, AppForm, Grace, NewApp, copied_description};
 use super::pages::{insert_with_new_key, write_errors};
-use super::queries::search::TrigramCounts;
+use super::queries::search::SearchStats;
 use super::queries::{self, list, write};
 use crate::api::{self, ApiCaller};
 use crate::clock::SharedClock;
@@ -37,14 +37,14 @@ pub async fn list(
     params: web::Query<ListParams>,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
-    counts: web::Data<TrigramCounts>,
+    stats: web::Data<SearchStats>,
 ) -> Result<HttpResponse, AppError> {
     let query = params.query()?;
     let now = clock.now();
     let page = {
         let query = query.clone();
-        let counts = counts.into_inner();
-        db::run(&pool, move |conn| list::page(conn, &query, now, &counts)).await??
+        let stats = stats.into_inner();
+        db::run(&pool, move |conn| list::page(conn, &query, now, &stats)).await??
     };
     let link = |app: Option<&ListedApp>, to: fn(super::domain::listing::Cursor) -> Page| {
         app.map(|app| query.url_at(BASE, &to(cursor_of(app, query.sort))))

@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 
 use crate::apps::domain::listing::{ListQuery, ListedApp, Page, cursor_of};
-use crate::apps::queries::search::TrigramCounts;
+use crate::apps::queries::search::SearchStats;
 use crate::apps::queries::{self, list, write};
 use crate::clock::SharedClock;
 use crate::config::ExpiryWarning;
@@ -99,7 +99,7 @@ pub async fn list(
     admin: SignedInAdmin,
     pool: web::Data<DbPool>,
     clock: web::Data<SharedClock>,
-    counts: web::Data<TrigramCounts>,
+    stats: web::Data<SearchStats>,
     warning: web::Data<ExpiryWarning>,
 ) -> Result<HttpResponse, AppError> {
     let query = ListQuery::parse(req.query_string());
@@ -107,8 +107,8 @@ pub async fn list(
     let now = clock.now();
     let page = {
         let query = query.clone();
-        let counts = counts.into_inner();
-        db::run(&pool, move |conn| list::page(conn, &query, now, &counts)).await??
+        let stats = stats.into_inner();
+        db::run(&pool, move |conn| list::page(conn, &query, now, &stats)).await??
     };
     let table = AppTable::new(query, page);
     let csrf_token = admin.csrf_token.clone();

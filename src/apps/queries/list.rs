@@ -18,7 +18,10 @@
 //! those by id and sorts them, however many apps there are. The candidates
 //! only narrow the search: each is still tested by the LIKE. On PostgreSQL
 //! they are GIN indexes (pg_trgm) on the very expressions the LIKE tests, and
-//! its planner chooses between them and the walk by its statistics.
+//! its planner chooses between them and the walk by its statistics; a search
+//! a sample of the apps says is rare asks them for its covering trigrams
+//! only, which costs the index far less than its whole pattern (see
+//! [`super::search`]).
 //!
 //! Otherwise — a search of 1 or 2 characters, which no trigram serves, or one
 //! that more apps may match — the search walks the sort index in order,
@@ -38,7 +41,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use super::search::{self, TrigramCounts};
+use super::search::{self, SearchStats};
 use crate::apps::domain::listing::{ListQuery, ListedApp, Sort, SortValue, Status};
 use crate::db::{DbConn, MultiBackend};
 use crate::limits::Quota;
@@ -48,15 +51,15 @@ use crate::schema::{apps, roles};
 use std::collections::HashMap;
 
 /// One page of the list as `query` asks for it; `now` decides which keys
-/// count as expired for the "Expired" filter. `counts` are this process's
-/// counts of the search index's trigrams.
+/// count as expired for the "Expired" filter. `stats` are what this process
+/// knows of the apps for asking the search index.
 pub fn page(
     conn: &mut DbConn,
     query: &ListQuery,
     now: NaiveDateTime,
-    counts: &TrigramCounts,
+    stats: &SearchStats,
 ) -> QueryResult<Slice<ListedApp>> {
-    let search = search_for(conn, &query.q, counts)?;
+    let search = search_for(conn, &query.q, stats)?;
     let ids = paging::page(
         &query.page,
         query.sort.column(),
@@ -170,26 +173,41 @@ struct Search {
     /// The only apps that may match, when the trigram index could tell;
     /// `None`: every app the walk reads is tested.
     candidates: Option<Vec<i32>>,
+    /// On PostgreSQL, for a rare search: the LIKE patterns of its covering
+    /// trigrams, which the trigram indexes are asked for instead of
+    /// `pattern`'s.
+    trigrams: Option<Vec<String>>,
 }
 
 /// The search of `q`, with its candidates when the trigram index has few;
 /// `None` when not searching.
-fn search_for(conn: &mut DbConn, q: &str, counts: &TrigramCounts) -> QueryResult<Option<Search>> {
+fn search_for(conn: &mut DbConn, q: &str, stats: &SearchStats) -> QueryResult<Option<Search>> {
     if q.is_empty() {
         return Ok(None);
     }
-    let candidates = match conn {
+    let (candidates, trigrams) = match conn {
         // A trigram index finds nothing shorter than a trigram.
-        DbConn::Sqlite(sqlite) if q.chars().count() >= 3 => search::candidates(sqlite, counts, q)?,
+        DbConn::Sqlite(sqlite) if q.chars().count() >= 3 => {
+            (search::candidates(sqlite, stats, q)?, None)
+        }
+        DbConn::Sqlite(_) => (None, None),
         // PostgreSQL's planner weighs the GIN indexes against the walk
         // itself, from the statistics it keeps on the indexed expressions
         // (it takes the indexes for a rare search, the walk for a common one
-        // or a short one), so it is handed the LIKE alone.
-        _ => None,
+        // or a short one), so it is handed the LIKE whole, unless the sample
+        // of the apps says the search is rare.
+        DbConn::Postgres(_) => {
+            let trigrams = search::rare_trigrams(conn, stats, q)?;
+            (
+                None,
+                trigrams.map(|trigrams| trigrams.iter().map(|t| like_pattern(t)).collect()),
+            )
+        }
     };
     Ok(Some(Search {
         pattern: like_pattern(q),
         candidates,
+        trigrams,
     }))
 }
 
@@ -212,12 +230,14 @@ fn like_pattern(q: &str) -> String {
 /// A condition on apps, as the range queries combine them.
 type Condition = Box<dyn BoxableExpression<apps::table, MultiBackend, SqlType = Bool>>;
 
-/// The name or the description matches `pattern`, ignoring ASCII case only.
-fn matches(conn: &DbConn, pattern: String) -> Condition {
-    match conn {
+/// The name or the description matches the search's pattern, ignoring
+/// ASCII case only.
+fn matches(conn: &DbConn, search: &Search) -> Condition {
+    let pattern = search.pattern.clone();
+    match (conn, &search.trigrams) {
         // SQLite's LIKE ignores ASCII case itself (lower() would hide the
         // columns from its covering index).
-        DbConn::Sqlite(_) => Box::new(
+        (DbConn::Sqlite(_), _) => Box::new(
             apps::name
                 .like(pattern.clone())
                 .escape('\\')
@@ -225,14 +245,32 @@ fn matches(conn: &DbConn, pattern: String) -> Condition {
         ),
         // The expressions of the trigram indexes, written out as the
         // migration does: the "C" collation's lower() folds A–Z only.
-        DbConn::Postgres(_) => Box::new(
-            sql::<Bool>("(lower(apps.name COLLATE \"C\") LIKE ")
-                .bind::<Text, _>(pattern.clone())
-                .sql(" OR lower(apps.description COLLATE \"C\") LIKE ")
-                .bind::<Text, _>(pattern)
-                .sql(")"),
+        (DbConn::Postgres(_), None) => Box::new(
+            lowered_like("apps.name", pattern.clone())
+                .or(lowered_like("apps.description", pattern)),
         ),
+        // Each column's index is asked for the trigrams' LIKEs; the whole
+        // pattern is tested on an expression no index serves (`|| ''`),
+        // which keeps its trigrams out of the index scan.
+        (DbConn::Postgres(_), Some(trigrams)) => {
+            let column = |column: &str| -> Condition {
+                trigrams.iter().fold(
+                    lowered_like(&format!("({column} || '')"), pattern.clone()),
+                    |condition, trigram| {
+                        Box::new(lowered_like(column, trigram.clone()).and(condition))
+                    },
+                )
+            };
+            Box::new(column("apps.name").or(column("apps.description")))
+        }
     }
+}
+
+/// On PostgreSQL, `lower(EXPRESSION COLLATE "C") LIKE pattern`.
+fn lowered_like(expression: &str, pattern: String) -> Condition {
+    Box::new(
+        sql::<Bool>(&format!("lower({expression} COLLATE \"C\") LIKE ")).bind::<Text, _>(pattern),
+    )
 }
 
 /// `apps.is_active = active`. Among a search's candidates on SQLite, behind a
@@ -287,7 +325,7 @@ fn range_ids(
         Status::Expired => select = select.filter(apps::expires_at.le(now)),
     }
     if let Some(search) = search {
-        select = select.filter(matches(conn, search.pattern.clone()));
+        select = select.filter(matches(conn, search));
     }
     if let Some(ids) = candidates {
         select = select.filter(apps::id.eq_any(ids));
@@ -440,7 +478,7 @@ mod tests {
         let anything = proptest::collection::vec(proptest::sample::select(ALPHABET), 1..6)
             .prop_map(|chars| chars.into_iter().collect::<String>());
         let conn = RefCell::new(conn);
-        let counts = TrigramCounts::default();
+        let stats = SearchStats::default();
         let mut runner = TestRunner::new(Config {
             cases: 400,
             ..Config::default()
@@ -464,7 +502,7 @@ mod tests {
                     per_page: 100,
                     ..ListQuery::default()
                 };
-                let found = page(&mut conn.borrow_mut(), &query, now, &counts).unwrap();
+                let found = page(&mut conn.borrow_mut(), &query, now, &stats).unwrap();
                 let found: Vec<&str> = found.rows.iter().map(|app| app.name.as_str()).collect();
                 prop_assert_eq!(found, expected, "q = {:?}", q);
                 Ok(())

@@ -1,18 +1,21 @@
-//! The API Keys list's search of 3 or more characters on SQLite: which apps
-//! may hold it, by the trigram index (the `apps_search` migration, an FTS5
-//! table), so that the list's range queries look up just those instead of
-//! walking every app (see [`super::list`]).
+//! The API Keys list's search of 3 or more characters: how to ask the
+//! trigram index (the `apps_search` migration) for the few apps that may
+//! hold it, so that the list's range queries need not walk every app (see
+//! [`super::list`]).
 //!
-//! The index is asked for trigrams that every app holding the search holds
-//! (the covering trigrams, [`covering_trigrams`]), all required: the apps it
-//! returns are a superset of the matches, and each is still tested by the
-//! list's LIKE, so FTS5's own case folding (its trigrams fold Unicode case)
-//! never changes what is found.
+//! Either index is asked for trigrams that every app holding the search
+//! holds (the covering trigrams, [`covering_trigrams`]), all required: the
+//! apps it returns are a superset of the matches, and each is still tested by
+//! the list's LIKE, so the index's own case folding never changes what is
+//! found.
 //!
-//! What a search costs the index is about how many apps the trigrams it
-//! asks for walk through together, and a long search (a name) covers more
-//! trigrams than it needs: `sync-prod-0000` covers five, and at 1,000,000
-//! apps `syn` is in one of eight and `rod` in one of four. [`TrigramCounts`] remembers roughly how many
+//! ## SQLite
+//!
+//! The index is an FTS5 table, asked first ([`candidates`]). What a search
+//! costs it is about how many apps the trigrams it asks for walk through
+//! together, and a long search (a name) covers more trigrams than it needs:
+//! `sync-prod-0000` covers five, and at 1,000,000 apps `syn` is in one of
+//! eight and `rod` in one of four. [`SearchStats`] remembers roughly how many
 //! apps hold each trigram, and a search of more than [`ASKED`] covering
 //! trigrams asks for the rarest three only: at 1,000,000 apps, 76 instead of
 //! 121 µs for that name (measured through the same SQLite). The counts only
@@ -25,14 +28,35 @@
 //! bounded step at a time (keyward does at start and then daily): at
 //! 1,000,000 apps filled 5,000 to a transaction, that search's trigrams went
 //! from 76 to 53 µs, and a search that matches nothing from 42 to 9 µs.
+//!
+//! ## PostgreSQL
+//!
+//! The indexes are GIN (pg_trgm) on the very expressions the LIKE tests, and
+//! the planner chooses between them and the walk by its statistics, which
+//! it keeps well: a name is estimated at a few apps, `mobile` at one in
+//! eight. But handed a search's whole pattern, pg_trgm asks the index for
+//! every trigram of it, padded ones at each word's start and end included:
+//! 13 for `sync-prod-0000`, most held by a quarter of the apps or more, and
+//! walking them all to the 31 apps holding every one took 1.7 of the query's
+//! 1.9 ms at 100,000 apps. Its covering trigrams, each a LIKE of its own,
+//! ask for 6 and take 0.13 ms. Those LIKEs would mislead the planner,
+//! though: it multiplies their estimates and takes `mobile` for rare,
+//! reading 12,500 apps by the index to show ten (40 ms instead of 0.2).
+//! So keyward asks for the covering trigrams only for a search it knows to
+//! be rare, by a sample of the apps ([`SearchStats::rare_on_postgres`]), and
+//! hands every other search to the planner whole.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use diesel::dsl::sql;
+use diesel::dsl::{max, min, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
+use rand::Rng;
 
 use crate::db::{self, DbConn};
+use crate::schema::apps;
 
 /// The most apps a search reads from the trigram index. A search that may
 /// match more goes by the walk instead: at least one app in a thousand holds
@@ -58,21 +82,137 @@ const COUNT_LIFETIME: Duration = Duration::from_secs(600);
 /// How many trigrams' counts are held (each a few dozen bytes).
 const HELD_COUNTS: usize = 4_096;
 
-/// About how many apps hold each trigram, as a search last counted it
-/// (up to [`COUNTED`]), for this process's database.
-pub struct TrigramCounts {
+/// How many apps the PostgreSQL sample draws: a search held by one app in
+/// a thousand is in it about once, and testing a search against all of
+/// them takes a few microseconds.
+const SAMPLED: usize = 1_024;
+
+/// How long a sample is trusted before it is drawn again.
+const SAMPLE_LIFETIME: Duration = Duration::from_secs(600);
+
+/// What this process knows of its database's apps for choosing how to ask
+/// the trigram index: on SQLite, about how many apps hold each trigram, as
+/// a search last counted it (up to [`COUNTED`]); on PostgreSQL, a sample of
+/// the apps.
+pub struct SearchStats {
     counts: quick_cache::sync::Cache<String, (i64, Instant)>,
+    sample: Mutex<Option<Arc<Sample>>>,
 }
 
-impl Default for TrigramCounts {
+impl Default for SearchStats {
     fn default() -> Self {
-        TrigramCounts {
+        SearchStats {
             counts: quick_cache::sync::Cache::new(HELD_COUNTS),
+            sample: Mutex::new(None),
         }
     }
 }
 
-impl TrigramCounts {
+/// Apps drawn at random by id, to tell a rare search from a common one.
+struct Sample {
+    /// Each drawn app's name and description, their ASCII letters
+    /// lower-cased as the LIKE compares them.
+    texts: Vec<(String, String)>,
+    /// How many ids were drawn (some may be of apps deleted since).
+    drawn: u64,
+    /// How many ids lie from the lowest app's to the highest's: about how
+    /// many apps there are, and never fewer.
+    span: u64,
+    taken: Instant,
+}
+
+impl Sample {
+    /// [`SAMPLED`] ids drawn from the span of the apps' ids, or the whole
+    /// span when it holds no more, and the apps that have them.
+    fn draw(conn: &mut DbConn) -> QueryResult<Sample> {
+        let taken = Instant::now();
+        let (low, high): (Option<i32>, Option<i32>) = apps::table
+            .select((min(apps::id), max(apps::id)))
+            .get_result(conn)?;
+        let (Some(low), Some(high)) = (low, high) else {
+            return Ok(Sample {
+                texts: Vec::new(),
+                drawn: 0,
+                span: 0,
+                taken,
+            });
+        };
+        let span = u64::try_from(i64::from(high) - i64::from(low) + 1).unwrap_or(0);
+        let sampled = apps::table.select((apps::name, apps::description));
+        let (drawn, rows): (u64, Vec<(String, String)>) = if span <= SAMPLED as u64 {
+            (
+                span,
+                sampled.filter(apps::id.between(low, high)).load(conn)?,
+            )
+        } else {
+            let mut rng = rand::rng();
+            let mut ids = HashSet::with_capacity(SAMPLED);
+            while ids.len() < SAMPLED {
+                ids.insert(rng.random_range(low..=high));
+            }
+            let ids: Vec<i32> = ids.into_iter().collect();
+            (
+                SAMPLED as u64,
+                sampled.filter(apps::id.eq_any(ids)).load(conn)?,
+            )
+        };
+        let texts = rows
+            .into_iter()
+            .map(|(name, description)| {
+                (name.to_ascii_lowercase(), description.to_ascii_lowercase())
+            })
+            .collect();
+        Ok(Sample {
+            texts,
+            drawn,
+            span,
+            taken,
+        })
+    }
+
+    /// Whether, going by the sample, fewer than [`MAX_CANDIDATES`] apps
+    /// hold `q` in their name or description (ignoring ASCII case, as the
+    /// list's search does): the sampled apps holding it, scaled from the ids
+    /// drawn to the span, are fewer.
+    fn rare(&self, q: &str) -> bool {
+        let q = q.to_ascii_lowercase();
+        let finder = memchr::memmem::Finder::new(q.as_bytes());
+        let allowed = MAX_CANDIDATES as u64 * self.drawn;
+        let mut holding = 0u64;
+        for (name, description) in &self.texts {
+            if finder.find(name.as_bytes()).is_some()
+                || finder.find(description.as_bytes()).is_some()
+            {
+                holding += 1;
+                if holding * self.span >= allowed {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+impl SearchStats {
+    /// This process's sample of the apps, drawn again once older than
+    /// [`SAMPLE_LIFETIME`]. Two searches that find it old at once may both
+    /// draw; the later draw is kept.
+    fn sample(&self, conn: &mut DbConn) -> QueryResult<Arc<Sample>> {
+        let held = self
+            .sample
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(sample) = held
+            && sample.taken.elapsed() < SAMPLE_LIFETIME
+        {
+            return Ok(sample);
+        }
+        let sample = Arc::new(Sample::draw(conn)?);
+        *self.sample.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&sample));
+        Ok(sample)
+    }
+
     /// How many apps hold `trigram` (up to [`COUNTED`]): as counted within
     /// [`COUNT_LIFETIME`], or counted now.
     fn count(&self, conn: &mut SqliteConnection, trigram: &str) -> QueryResult<i64> {
@@ -200,7 +340,7 @@ fn holding(conn: &mut SqliteConnection, trigrams: &[&str]) -> QueryResult<Option
 /// the covering trigrams, as without counts.
 pub fn candidates(
     conn: &mut SqliteConnection,
-    counts: &TrigramCounts,
+    stats: &SearchStats,
     q: &str,
 ) -> QueryResult<Option<Vec<i32>>> {
     let trigrams = covering_trigrams(q);
@@ -208,7 +348,7 @@ pub fn candidates(
     if trigrams.len() > ASKED {
         let counted = trigrams
             .iter()
-            .map(|trigram| Ok((*trigram, counts.count(conn, trigram)?)))
+            .map(|trigram| Ok((*trigram, stats.count(conn, trigram)?)))
             .collect::<QueryResult<Vec<_>>>()?;
         if let Some(rarest) = rarest(&counted)
             && let Some(found) = holding(conn, &rarest)?
@@ -217,6 +357,22 @@ pub fn candidates(
         }
     }
     holding(conn, &trigrams)
+}
+
+/// On PostgreSQL: the covering trigrams of `q` to ask the index for in
+/// place of its whole pattern (see the module's documentation), when it
+/// has more than one and the sample says few apps hold it; `None` when the
+/// planner is better handed the whole pattern.
+pub fn rare_trigrams(
+    conn: &mut DbConn,
+    stats: &SearchStats,
+    q: &str,
+) -> QueryResult<Option<Vec<String>>> {
+    let trigrams = covering_trigrams(q);
+    if trigrams.len() < 2 || !stats.sample(conn)?.rare(q) {
+        return Ok(None);
+    }
+    Ok(Some(trigrams))
 }
 
 /// How many pages of the index a merge step writes, give or take a
@@ -332,6 +488,64 @@ mod tests {
         }
     }
 
+    /// A sample of `texts` (lower-cased as drawn), `drawn` ids from a span of `span`.
+    fn sample(texts: &[(&str, &str)], drawn: u64, span: u64) -> Sample {
+        Sample {
+            texts: texts
+                .iter()
+                .map(|(name, description)| {
+                    (name.to_ascii_lowercase(), description.to_ascii_lowercase())
+                })
+                .collect(),
+            drawn,
+            span,
+            taken: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn a_search_is_rare_while_the_sample_scaled_to_all_apps_holds_it_fewer_than_a_thousand_times() {
+        // 1,024 ids drawn from 100,000: each sampled app stands for about 98.
+        let texts: Vec<(String, &str)> = (0..1_024)
+            .map(|i| {
+                (
+                    format!("app-{i:04}"),
+                    if i < 10 {
+                        "Used by the Mobile team"
+                    } else {
+                        ""
+                    },
+                )
+            })
+            .collect();
+        let texts: Vec<(&str, &str)> = texts.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+        let of_100k = sample(&texts, 1_024, 100_000);
+        // 10 sampled: about 977 apps.
+        assert!(of_100k.rare("mobile"));
+        assert!(of_100k.rare("MOBILE TEAM"));
+        // 11: about 1,074.
+        let mut more = texts.clone();
+        more[10].1 = "mobile";
+        assert!(!sample(&more, 1_024, 100_000).rare("mobile"));
+        // In names too, and nowhere at all.
+        assert!(!of_100k.rare("app-0"));
+        assert!(of_100k.rare("app-0001"));
+        assert!(of_100k.rare("no such app"));
+        // A sample of every app counts them exactly.
+        let all = sample(&texts[..20], 20, 20);
+        assert!(all.rare("mobile"));
+        // No apps: nothing is common.
+        assert!(sample(&[], 0, 0).rare("anything"));
+    }
+
+    #[test]
+    fn the_sample_ignores_the_case_of_ascii_letters_only() {
+        let one_in_all = sample(&[("Äpfel MoBiLe", "")], 1, 1_000_000);
+        assert!(!one_in_all.rare("pFEL MOBILE"));
+        assert!(!one_in_all.rare("Äpfel"));
+        assert!(one_in_all.rare("äpfel"));
+    }
+
     /// A migrated in-memory database.
     fn database() -> DbConn {
         let mut conn = DbConn::establish(":memory:").unwrap();
@@ -374,7 +588,7 @@ mod tests {
             }
         }
         let sqlite = sqlite_of(&mut conn);
-        let counts = TrigramCounts::default();
+        let counts = SearchStats::default();
         // As counted: `jkl` is the rare one, and it is asked for.
         assert_eq!(counts.count(sqlite, "jkl").unwrap(), 6);
         assert_eq!(
@@ -405,7 +619,7 @@ mod tests {
             let stage = ["prod", "dev", "test"][i % 3];
             insert(&mut conn, &format!("sync-{stage}-{i:06}"));
         }
-        let counts = TrigramCounts::default();
+        let counts = SearchStats::default();
         let searches = [
             "sync",
             "prod-0000",

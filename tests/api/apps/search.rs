@@ -73,6 +73,13 @@ const APPS: &[(&str, &str)] = &[
     ("İstanbul", "dotted İ and dotless ı"),
     ("Kelvin K", "sign K, not the letter"),
     ("Σίσυφος", "σίσυφος ς"),
+    // Every covering trigram of `sync-prod-0000` (syn, c-p, rod, -00,
+    // 000), which the trigram indexes are asked for, held out of order.
+    ("sync-prod-0000", "the name searched for"),
+    (
+        "rod-000 sync-p",
+        "holds every trigram asked for, not the name",
+    ),
 ];
 
 storage_test!(
@@ -157,6 +164,8 @@ storage_test!(
             "vin K",
             "ΣΊΣ",
             "σίσ",
+            "sync-prod-0000",
+            "SYNC-prod-000",
             "mobile",
             "MoBiLe",
             "team",
@@ -283,6 +292,18 @@ storage_test!(
             Ok::<_, anyhow::Error>(())
         })
         .expect("cannot add the apps");
+        // Told apart by a sample of the apps: a search nearly every app
+        // holds goes to PostgreSQL's planner whole, one held by a few asks
+        // the index for its covering trigrams.
+        let stats = keyward::apps::queries::search::SearchStats::default();
+        let rare = |conn: &mut keyward::db::DbConn, q| {
+            keyward::apps::queries::search::rare_trigrams(conn, &stats, q).unwrap()
+        };
+        assert_eq!(rare(&mut conn, "BULK"), None);
+        assert_eq!(
+            rare(&mut conn, "batch 3"),
+            Some(vec!["bat".into(), "ch ".into(), "h 3".into()])
+        );
         drop(conn);
         let all: Vec<String> = (0..1_030).map(|i| format!("bulk-{i:04}")).collect();
         for (q, per_page) in [
