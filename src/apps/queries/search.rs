@@ -43,7 +43,7 @@
 //! though: it multiplies their estimates and takes `mobile` for rare,
 //! reading 12,500 apps by the index to show ten (40 ms instead of 0.2).
 //! So keyward asks for the covering trigrams only for a search it knows to
-//! be rare, by a sample of the apps ([`SearchStats::rare_on_postgres`]), and
+//! be rare, by a sample of the apps ([`rare_trigrams`]), and
 //! hands every other search to the planner whole.
 
 use std::collections::HashSet;
