@@ -531,9 +531,18 @@ mod tests {
         assert!(!of_100k.rare("app-0"));
         assert!(of_100k.rare("app-0001"));
         assert!(of_100k.rare("no such app"));
-        // A sample of every app counts them exactly.
-        let all = sample(&texts[..20], 20, 20);
-        assert!(all.rare("mobile"));
+        // Every id of the span drawn: the count is exact, and 999 apps
+        // holding it are rare, 1,000 not.
+        let mut every: Vec<(String, &str)> =
+            (0..2_000).map(|i| (format!("app-{i:04}"), "")).collect();
+        for app in &mut every[..999] {
+            app.1 = "mobile";
+        }
+        let texts: Vec<(&str, &str)> = every.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+        assert!(sample(&texts, 2_000, 2_000).rare("mobile"));
+        every[999].1 = "mobile";
+        let texts: Vec<(&str, &str)> = every.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+        assert!(!sample(&texts, 2_000, 2_000).rare("mobile"));
         // No apps: nothing is common.
         assert!(sample(&[], 0, 0).rare("anything"));
     }
